@@ -1,0 +1,86 @@
+"""Builds the Chalice app: blueprints, CORS preflights, the middleware, the retry schedule."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from chalice.app import Chalice, Rate, Request, Response
+
+from chalicelib.content.routes import content_blueprint
+from chalicelib.http import Cors, error_response, rewrite_chalice_error
+from chalicelib.inquiries.routes import inquiries_blueprint
+from chalicelib.runtime import Runtime
+
+APP_NAME = "vigor-leads"
+# path -> the methods a browser may ask for in a CORS preflight
+PUBLIC_PATHS = {
+    "/contact": "GET",
+    "/news": "GET",
+    "/news/categories": "GET",
+    "/news/{slug}": "GET",
+    "/inquiries": "POST",
+}
+RETRY_EVERY_MINUTES = 5
+request_log = logging.getLogger("vigor_leads.requests")
+
+
+def create_app(runtime: Runtime | None = None) -> Chalice:
+    runtime = runtime or Runtime.from_environment()
+    app = Chalice(app_name=APP_NAME)
+    app.log.setLevel(logging.INFO)
+    app.register_blueprint(content_blueprint(runtime))
+    app.register_blueprint(inquiries_blueprint(runtime))
+    cors = Cors(runtime.settings.allowed_origins)
+    for path, methods in PUBLIC_PATHS.items():
+        name = "preflight_" + "".join(ch if ch.isalnum() else "_" for ch in path)
+        app.route(path, methods=["OPTIONS"], name=name)(_preflight(app, cors, methods))
+    app.register_middleware(_http_middleware(cors), "http")
+
+    @app.schedule(Rate(RETRY_EVERY_MINUTES, unit=Rate.MINUTES), name="retry_pending_leads")
+    def retry_pending_leads(event: Any) -> dict[str, int]:
+        from chalicelib.inquiries.retry import retry_pending
+
+        report = retry_pending(runtime.leads, runtime.inquiries, runtime.clock)
+        return dict(report.__dict__)
+
+    return app
+
+
+def _preflight(app: Chalice, cors: Cors, methods: str) -> Callable[..., Response]:
+    def preflight(**_: str) -> Response:
+        assert app.current_request is not None
+        return cors.preflight(app.current_request, methods)
+
+    return preflight
+
+
+def _http_middleware(cors: Cors) -> Callable[[Request, Callable[[Request], Response]], Response]:
+    def middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
+        started = time.perf_counter()
+        try:
+            response = get_response(request)
+        except Exception:
+            request_log.exception("unhandled error")
+            response = error_response(500, "internal_error", "An internal error occurred.")
+        response = rewrite_chalice_error(response)
+        if request.method != "OPTIONS":
+            cors.decorate(request, response)
+        # One line per request, no personal data: route, status, latency, inquiry id.
+        request_log.info(
+            json.dumps(
+                {
+                    "route": (request.context or {}).get("resourcePath"),
+                    "method": request.method,
+                    "status": response.status_code,
+                    "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "inquiry_id": response.headers.get("X-Inquiry-Id"),
+                }
+            )
+        )
+        return response
+
+    return middleware

@@ -1,0 +1,74 @@
+"""GET /contact, /news/categories, /news, /news/{slug}: parse, call the repository, shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.content.repository import SLUG, InvalidCursor, UnknownCategory
+from chalicelib.http import cacheable_response, error_response
+
+NEWS_MAX_AGE = 60
+CONTACT_MAX_AGE = 300
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 50
+
+
+def content_blueprint(runtime: Any) -> Blueprint:
+    routes = Blueprint(__name__)
+
+    @routes.route("/contact", methods=["GET"])
+    def contact() -> Response:
+        block = runtime.content.contact()
+        if block is None:
+            return error_response(404, "not_found", "The contact block has not been published.")
+        return cacheable_response(routes.current_request, block, CONTACT_MAX_AGE)
+
+    @routes.route("/news/categories", methods=["GET"])
+    def categories() -> Response:
+        items = runtime.content.categories()
+        return cacheable_response(routes.current_request, {"items": items}, NEWS_MAX_AGE)
+
+    @routes.route("/news", methods=["GET"])
+    def news() -> Response:
+        params = dict(routes.current_request.query_params or {})
+        problems: dict[str, str] = {}
+        limit = _limit(params.get("limit"), problems)
+        category = params.get("category") or None
+        if category is not None and not SLUG.match(category):
+            problems["category"] = "is not a known category"
+        if problems:
+            return _bad_parameters(problems)
+        try:
+            page = runtime.content.news(limit, params.get("cursor") or None, category)
+        except InvalidCursor:
+            return _bad_parameters({"cursor": "is not a cursor this API gave out"})
+        except UnknownCategory:
+            return _bad_parameters({"category": "is not a known category"})
+        body = {"items": page.items, "next_cursor": page.next_cursor}
+        return cacheable_response(routes.current_request, body, NEWS_MAX_AGE)
+
+    @routes.route("/news/{slug}", methods=["GET"])
+    def article(slug: str) -> Response:
+        found = runtime.content.article(slug) if SLUG.match(slug) else None
+        if found is None:
+            return error_response(404, "not_found", f"No article is published as {slug!r}.")
+        return cacheable_response(routes.current_request, found, NEWS_MAX_AGE)
+
+    return routes
+
+
+def _limit(raw: str | None, problems: dict[str, str]) -> int:
+    if raw is None:
+        return DEFAULT_LIMIT
+    if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_LIMIT:
+        return int(raw)
+    problems["limit"] = f"must be a whole number from 1 to {MAX_LIMIT}"
+    return DEFAULT_LIMIT
+
+
+def _bad_parameters(problems: dict[str, str]) -> Response:
+    return error_response(
+        400, "invalid_parameter", "Some query parameters are not valid.", problems
+    )

@@ -1,0 +1,26 @@
+"""Lead ids: ULIDs (26 chars, Crockford base32), time-ordered and unique.
+
+Sorting ids sorts leads by time, so one index lists leads newest first, and the id is
+short and unambiguous enough to be the reference number a visitor reads to sales.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_id(now: float | None = None) -> str:
+    millis = int((time.time() if now is None else now) * 1000)
+    value = (millis << 80) | int.from_bytes(os.urandom(10), "big")
+    chars = []
+    for _ in range(26):
+        value, index = divmod(value, 32)
+        chars.append(_ALPHABET[index])
+    return "".join(reversed(chars))
+
+
+def is_id(text: str) -> bool:
+    return len(text) == 26 and all(ch in _ALPHABET for ch in text) and text[0] in "01234567"

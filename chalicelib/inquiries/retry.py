@@ -1,0 +1,54 @@
+"""The retry sweep: resend the sales email of every pending lead whose time has come.
+
+Run by the scheduled function (app.py) and by `manage.py leads retry`. Safe to run twice
+at once: each lead is claimed with a conditional update before it is sent, so exactly
+one worker sends it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from chalicelib.inquiries.service import CLAIM_LEASE_SECONDS, InquiryService
+from chalicelib.inquiries.store import LeadStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepReport:
+    due: int = 0
+    sent: int = 0
+    still_pending: int = 0
+    taken_by_others: int = 0
+
+
+def retry_pending(
+    store: LeadStore,
+    service: InquiryService,
+    clock: Callable[[], float] = time.time,
+    max_leads: int = 200,
+) -> SweepReport:
+    """Resend up to `max_leads` due leads (bounded, so one run fits the function timeout)."""
+    report = SweepReport()
+    now = int(clock())
+    for lead_id, seen_retry_at in store.due(now):
+        if report.due >= max_leads:
+            break
+        report.due += 1
+        token = uuid.uuid4().hex
+        lead = store.claim(lead_id, seen_retry_at, token, now + CLAIM_LEASE_SECONDS)
+        if lead is None:
+            report.taken_by_others += 1
+            continue
+        if service.resend(lead, token):
+            report.sent += 1
+        else:
+            report.still_pending += 1
+    if report.due:
+        log.info("retry sweep: %s", report)
+    return report

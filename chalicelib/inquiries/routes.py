@@ -1,0 +1,143 @@
+"""POST /inquiries: parse and validate, hand the lead to the service, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from chalice.app import Blueprint, Request, Response
+
+from chalicelib.http import error_response, header, json_response
+from chalicelib.inquiries.fields import (
+    FORM_TYPE,
+    JSON_TYPE,
+    TURNSTILE_FIELD,
+    BadRequest,
+    Invalid,
+    Submission,
+    parse_body,
+    validate,
+)
+
+# Chalice itself refuses content types not listed here (415, reshaped by the middleware).
+ACCEPTED_TYPES = [JSON_TYPE, FORM_TYPE]
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def inquiries_blueprint(runtime: Any) -> Blueprint:
+    routes = Blueprint(__name__)
+
+    @routes.route("/inquiries", methods=["POST"], content_types=ACCEPTED_TYPES)
+    def submit() -> Response:
+        return handle_submission(runtime, routes.current_request)
+
+    return routes
+
+
+def handle_submission(runtime: Any, request: Request) -> Response:
+    from chalicelib.inquiries.service import IdempotencyConflict, Unavailable
+    from chalicelib.inquiries.store import RateLimited
+
+    settings = runtime.settings
+    try:
+        submission = parse_body(header(request, "Content-Type"), _raw_body(request))
+    except BadRequest as exc:
+        return error_response(exc.status, exc.code, exc.message)
+    idempotency_key = header(request, "Idempotency-Key")
+    if idempotency_key is not None and not _valid_key(idempotency_key):
+        return error_response(
+            400,
+            "invalid_idempotency_key",
+            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters.",
+        )
+    try:
+        inquiry = validate(
+            submission,
+            header(request, "Accept-Language"),
+            settings.allowed_origins,
+            runtime.check_email,
+        )
+    except Invalid as exc:
+        return error_response(422, "validation_failed", "Some fields need attention.", exc.fields)
+    client_ip = _client_ip(request)
+    extra: dict[str, Any] = {}
+    if settings.turnstile_secret:
+        verdict = _captcha(runtime, submission, client_ip)
+        if verdict is False:
+            return error_response(
+                422,
+                "validation_failed",
+                "Some fields need attention.",
+                {TURNSTILE_FIELD: "the anti-robot check failed; please try again"},
+            )
+        extra["captcha"] = "verified" if verdict else "unverified"
+    spam = bool(str(submission.values.get(settings.honeypot_field) or "").strip())
+    try:
+        lead_id = runtime.inquiries.submit(
+            inquiry,
+            client_ip=client_ip,
+            spam=spam,
+            idempotency_key=idempotency_key,
+            extra=extra,
+        )
+    except RateLimited as exc:
+        return error_response(
+            429,
+            "rate_limited",
+            "Too many inquiries in a short time. Please try again later.",
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+    except IdempotencyConflict:
+        return error_response(
+            409,
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used for a different inquiry.",
+        )
+    except Unavailable:
+        return error_response(
+            503,
+            "service_unavailable",
+            "We could not take your inquiry right now. Please try again in a few minutes"
+            " or email us directly.",
+            headers={"Retry-After": "120"},
+        )
+    if submission.is_form and inquiry.redirect:
+        return Response(
+            body="",
+            status_code=303,
+            headers={
+                "Location": with_query(inquiry.redirect, inquiry=lead_id),
+                "X-Inquiry-Id": lead_id,
+            },
+        )
+    return json_response({"id": lead_id, "status": "received"}, 201, {"X-Inquiry-Id": lead_id})
+
+
+def with_query(url: str, **params: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    return urlunsplit(parts._replace(query=urlencode(query + list(params.items()))))
+
+
+def _raw_body(request: Request) -> bytes:
+    body = request.raw_body
+    return body.encode("utf-8") if isinstance(body, str) else body
+
+
+def _valid_key(key: str) -> bool:
+    return 0 < len(key) <= MAX_IDEMPOTENCY_KEY and key.isascii() and key.isprintable()
+
+
+def _client_ip(request: Request) -> str:
+    identity = (request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
+
+
+def _captcha(runtime: Any, submission: Submission, client_ip: str) -> bool | None:
+    from chalicelib.inquiries.captcha import VERIFY_URL, verify_turnstile
+
+    token = submission.values.get(TURNSTILE_FIELD)
+    if not isinstance(token, str) or not token.strip():
+        return False
+    url = runtime.settings.turnstile_verify_url or VERIFY_URL
+    return verify_turnstile(runtime.settings.turnstile_secret, token.strip(), client_ip, url)

@@ -1,0 +1,218 @@
+"""Taking a lead: store it, email sales, acknowledge the visitor — and never lose it.
+
+Failure rules (DESIGN.md):
+* SES fails  -> the lead is stored `pending`; the visitor still gets 201; retry.py resends.
+* DynamoDB fails -> email sales anyway (the email is then the lead's only copy) and answer
+  201 if that worked; Unavailable (503) only when both channels failed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib.inquiries.fields import Inquiry
+from chalicelib.inquiries.messages import acknowledgement, sales_notification
+from chalicelib.inquiries.store import PENDING, Admission, Duplicate, LeadStore, StoreUnavailable
+from chalicelib.mail import Email, Templates
+from chalicelib.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# How long the request that took a lead holds its claim before a retry may take over.
+# Longer than the function's timeout, so a retry never races a request still sending.
+CLAIM_LEASE_SECONDS = 300
+SPAM = "spam"
+
+
+class Unavailable(RuntimeError):
+    """Neither DynamoDB nor SES could take the lead."""
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used before for a different inquiry."""
+
+
+class Mailer:
+    """What the service needs of a mailer (SesMailer, OutboxMailer, a test fake)."""
+
+    def send(self, email: Email) -> str:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def fingerprint(inquiry: Inquiry, spam: bool) -> str:
+    payload = json.dumps({**inquiry.as_dict(), SPAM: spam}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def iso(epoch: float) -> str:
+    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class InquiryService:
+    def __init__(
+        self,
+        settings: Settings,
+        store: LeadStore,
+        mailer: Mailer,
+        templates: Templates,
+        clock: Callable[[], float] = time.time,
+        new_id: Callable[[float], str] | None = None,
+    ) -> None:
+        from chalicelib.ids import new_id as default_new_id
+
+        self._settings = settings
+        self._store = store
+        self._mailer = mailer
+        self._templates = templates
+        self._clock = clock
+        self._new_id = new_id or default_new_id
+
+    def submit(
+        self,
+        inquiry: Inquiry,
+        *,
+        client_ip: str,
+        spam: bool = False,
+        idempotency_key: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> str:
+        """Take the lead; returns its id. Raises RateLimited, IdempotencyConflict, Unavailable."""
+        now = self._clock()
+        lead_id = self._new_id(now)
+        claim_token = uuid.uuid4().hex
+        lead = self._lead_item(inquiry, lead_id, now, spam, claim_token, extra or {})
+        admission = Admission(
+            lead=lead,
+            client_ip=client_ip,
+            ip_limit=self._settings.rate_limit_per_ip_per_hour,
+            email_limit=self._settings.rate_limit_per_email_per_hour,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint(inquiry, spam),
+            claim_ack=self._settings.autoreply_enabled and not spam,
+        )
+        try:
+            ack_claimed = self._store.admit(admission)
+        except Duplicate as duplicate:
+            if duplicate.fingerprint != admission.fingerprint:
+                raise IdempotencyConflict(idempotency_key) from None
+            return duplicate.lead_id
+        except StoreUnavailable as exc:
+            log.error("lead %s: DynamoDB unavailable (%s); emailing sales only", lead_id, exc)
+            if spam:
+                return lead_id  # a bot's submission is not worth the fallback channel
+            self._email_without_store(lead)
+            return lead_id
+        if spam:
+            log.info("lead %s: honeypot filled, kept as spam, nobody emailed", lead_id)
+            return lead_id
+        self._notify(lead, claim_token, attempts=1, acknowledge=ack_claimed)
+        return lead_id
+
+    def resend(self, lead: dict[str, Any], claim_token: str) -> bool:
+        """One retry of a claimed pending lead's sales email; True when sent."""
+        return self._notify(lead, claim_token, attempts=int(lead.get("notify_attempts", 0)) + 1)
+
+    # ---- internals -------------------------------------------------------------------
+
+    def _notify(
+        self, lead: dict[str, Any], claim_token: str, attempts: int, acknowledge: bool = False
+    ) -> bool:
+        message_id, error = self._send(
+            lambda: sales_notification(lead, self._settings, self._templates)
+        )
+        ack = None
+        if acknowledge:
+            ack_id, _ = self._send(lambda: acknowledgement(lead, self._settings, self._templates))
+            ack = "sent" if ack_id else "failed"
+        if message_id is not None:
+            outcome: dict[str, Any] = {"sent": True, "message_id": message_id}
+        elif attempts >= self._settings.max_notify_attempts:
+            log.error(
+                "lead %s: notification FAILED for good after %d attempts (%s)",
+                lead["id"],
+                attempts,
+                error,
+            )
+            outcome = {"sent": False, "error": error}
+        else:
+            retry_at = int(self._clock()) + backoff_seconds(attempts)
+            log.warning(
+                "lead %s: notification attempt %d failed (%s); retry at %s",
+                lead["id"],
+                attempts,
+                error,
+                iso(retry_at),
+            )
+            outcome = {"sent": False, "next_retry_at": retry_at, "error": error}
+        try:
+            self._store.record_outcome(
+                lead["id"], claim_token, attempts=attempts, ack=ack, **outcome
+            )
+        except Exception:
+            # The lead is stored and still claimed: when the claim's lease runs out the retry
+            # sweep takes it again. Worst case sales gets the same lead twice, never zero times.
+            log.exception("lead %s: could not record the notification outcome", lead["id"])
+        return message_id is not None
+
+    def _send(self, build: Callable[[], Email]) -> tuple[str | None, str | None]:
+        """(message id, None) when SES took it, else (None, reason). Never raises."""
+        try:
+            return self._mailer.send(build()), None
+        except Exception as exc:  # SES down, throttled, rejected — or a template bug
+            return None, f"{type(exc).__name__}: {exc}"[:300]
+
+    def _email_without_store(self, lead: dict[str, Any]) -> None:
+        message_id, error = self._send(
+            lambda: sales_notification(lead, self._settings, self._templates, stored=False)
+        )
+        if message_id is None:
+            log.error(
+                "lead %s: DynamoDB and SES both failed, answering 503 (%s)", lead["id"], error
+            )
+            raise Unavailable(error)
+        log.warning("lead %s: not stored; its only copy is sales email %s", lead["id"], message_id)
+
+    def _lead_item(
+        self,
+        inquiry: Inquiry,
+        lead_id: str,
+        now: float,
+        spam: bool,
+        claim_token: str,
+        extra: dict[str, Any],
+    ) -> dict[str, Any]:
+        days = self._settings.spam_retention_days if spam else self._settings.lead_retention_days
+        fields = inquiry.as_dict()
+        fields.pop("redirect", None)
+        item: dict[str, Any] = {
+            "pk": f"LEAD#{lead_id}",
+            "sk": "LEAD",
+            "id": lead_id,
+            **fields,
+            **extra,
+            "received_at": iso(now),
+            "status": SPAM if spam else "pending",
+            "spam": spam,
+            "notify_attempts": 0,
+            "list_pk": f"LEADS#{iso(now)[:7]}",
+            "list_sk": lead_id,
+            "email_pk": inquiry.email.lower(),
+            "expires_at": int(now) + days * 86400,
+        }
+        if not spam:
+            item["retry_pk"] = PENDING
+            item["retry_at"] = int(now) + CLAIM_LEASE_SECONDS
+            item["claim_token"] = claim_token
+        return item
+
+
+def backoff_seconds(attempts: int) -> int:
+    """1, 2, 4, ... minutes after each failed attempt, at most 6 hours."""
+    return int(min(60 * 2 ** max(attempts - 1, 0), 6 * 3600))

@@ -1,0 +1,339 @@
+"""Leads in the leads table. Every state change is a conditional write.
+
+Keys (see infra/resources.json):
+  lead          pk=LEAD#<id>            sk=LEAD
+  rate counter  pk=RATE#<kind>#<digest> sk=<hour window>   (ADD hits, expires with TTL)
+  ack marker    pk=ACK#<digest>         sk=ACK             (last acknowledgement time)
+  idempotency   pk=IDEMPOTENCY#<digest> sk=IDEMPOTENCY     (lead id + request fingerprint)
+
+Taking a lead is ONE TransactWriteItems: the lead, both rate counters, the idempotency
+record and (optionally) the acknowledgement marker succeed or fail together, so a lead is
+never half-taken and a rate-limited or duplicate request writes nothing.
+
+A pending lead carries retry_pk/retry_at (the sparse `pending` index) and claim_token:
+whoever holds the claim (the request that took it, or one retry worker) may send its
+notification; retry_at doubles as the claim's lease so an abandoned claim is retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.dynamo import error_code, from_item, to_item
+
+WINDOW_SECONDS = 3600
+ACK_INTERVAL_SECONDS = 3600
+IDEMPOTENCY_SECONDS = 24 * 3600
+PENDING = "PENDING"
+_CONTENTION_TRIES = 6
+
+
+class StoreUnavailable(RuntimeError):
+    """DynamoDB could not take the write (unreachable, throttled, erroring)."""
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int, limit: str) -> None:
+        super().__init__(f"rate limited by {limit}")
+        self.retry_after = retry_after
+        self.limit = limit
+
+
+class Duplicate(Exception):
+    """The Idempotency-Key was seen before: the first request's lead id and fingerprint."""
+
+    def __init__(self, lead_id: str, fingerprint: str) -> None:
+        super().__init__(lead_id)
+        self.lead_id = lead_id
+        self.fingerprint = fingerprint
+
+
+@dataclass(frozen=True)
+class Admission:
+    """Everything the transaction that takes a lead checks and writes."""
+
+    lead: dict[str, Any]
+    client_ip: str
+    ip_limit: int
+    email_limit: int
+    idempotency_key: str | None
+    fingerprint: str
+    claim_ack: bool
+
+
+def digest(text: str) -> str:
+    """Counters and markers are keyed by a digest: no raw IP or address in those keys."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
+
+
+class LeadStore:
+    def __init__(
+        self,
+        dynamodb: Any,
+        table: str,
+        clock: Callable[[], float] = time.time,
+        pause: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._db = dynamodb
+        self._table = table
+        self._clock = clock
+        self._pause = pause
+
+    # ---- taking a lead -------------------------------------------------------------
+
+    def admit(self, admission: Admission) -> bool:
+        """Store the lead; True when the acknowledgement marker was claimed too.
+
+        Raises Duplicate, RateLimited or StoreUnavailable.
+        """
+        claim_ack = admission.claim_ack
+        for attempt in range(_CONTENTION_TRIES):
+            named = self._admission_writes(admission, claim_ack)
+            try:
+                self._db.transact_write_items(TransactItems=[write for _, write in named])
+                return claim_ack
+            except Exception as exc:
+                if error_code(exc) != "TransactionCanceledException":
+                    raise StoreUnavailable(str(exc)) from exc
+                reasons = cancellation_reasons(exc)
+            failed = {name: code for (name, _), code in zip(named, reasons, strict=False)}
+            if failed.get("idempotency") == "ConditionalCheckFailed":
+                raise self._duplicate(admission.idempotency_key or "")
+            now = self._clock()
+            for name in ("ip", "email"):
+                if failed.get(name) == "ConditionalCheckFailed":
+                    retry_after = max(1, int(WINDOW_SECONDS - now % WINDOW_SECONDS))
+                    raise RateLimited(retry_after, name)
+            if failed.get("ack") == "ConditionalCheckFailed":
+                claim_ack = False  # acknowledged within the hour: take the lead without one
+                continue
+            if any(code == "TransactionConflict" for code in failed.values()):
+                # Concurrent requests touched the same counter or key: back off, retry.
+                self._pause(random.uniform(0.01, 0.05) * (attempt + 1))
+                continue
+            raise StoreUnavailable(f"transaction cancelled: {failed}")
+        raise StoreUnavailable("transaction kept conflicting")
+
+    def _admission_writes(
+        self, admission: Admission, claim_ack: bool
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The transaction's writes, each with the name its cancellation reason is read by."""
+        now = self._clock()
+        window = int(now // WINDOW_SECONDS)
+        counter_expiry = (window + 2) * WINDOW_SECONDS
+        lead = admission.lead
+        writes = [
+            (
+                "lead",
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": to_item(lead),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ),
+            self._counter("ip", admission.client_ip, window, admission.ip_limit, counter_expiry),
+            self._counter(
+                "email", lead["email"].lower(), window, admission.email_limit, counter_expiry
+            ),
+        ]
+        if admission.idempotency_key is not None:
+            writes.append(
+                (
+                    "idempotency",
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": to_item(
+                                {
+                                    **_idempotency_key(admission.idempotency_key),
+                                    "lead_id": lead["id"],
+                                    "fingerprint": admission.fingerprint,
+                                    "expires_at": int(now) + IDEMPOTENCY_SECONDS,
+                                }
+                            ),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                )
+            )
+        if claim_ack:
+            writes.append(
+                (
+                    "ack",
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": to_item(
+                                {
+                                    "pk": f"ACK#{digest(lead['email'].lower())}",
+                                    "sk": "ACK",
+                                    "sent_at": int(now),
+                                    "expires_at": int(now) + 2 * ACK_INTERVAL_SECONDS,
+                                }
+                            ),
+                            "ConditionExpression": "attribute_not_exists(pk) OR sent_at < :since",
+                            "ExpressionAttributeValues": to_item(
+                                {":since": int(now) - ACK_INTERVAL_SECONDS}
+                            ),
+                        }
+                    },
+                )
+            )
+        return writes
+
+    def _counter(
+        self, name: str, subject: str, window: int, limit: int, expires_at: int
+    ) -> tuple[str, dict[str, Any]]:
+        return (
+            name,
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": to_item({"pk": f"RATE#{name}#{digest(subject)}", "sk": str(window)}),
+                    "UpdateExpression": "ADD hits :one SET expires_at = :expires",
+                    "ConditionExpression": "attribute_not_exists(hits) OR hits < :limit",
+                    "ExpressionAttributeValues": to_item(
+                        {":one": 1, ":limit": limit, ":expires": expires_at}
+                    ),
+                }
+            },
+        )
+
+    def _duplicate(self, key: str) -> Duplicate:
+        response = self._db.get_item(
+            TableName=self._table, Key=to_item(_idempotency_key(key)), ConsistentRead=True
+        )
+        row = from_item(response.get("Item", {}))
+        return Duplicate(str(row.get("lead_id", "")), str(row.get("fingerprint", "")))
+
+    # ---- notification state ----------------------------------------------------------
+
+    def record_outcome(
+        self,
+        lead_id: str,
+        claim_token: str,
+        *,
+        sent: bool,
+        attempts: int,
+        message_id: str | None = None,
+        next_retry_at: int | None = None,
+        ack: str | None = None,
+        error: str | None = None,
+    ) -> bool:
+        """Settle a claimed notification attempt. False when the claim was lost meanwhile.
+
+        sent -> status sent; not sent with next_retry_at -> stays pending until then;
+        not sent without next_retry_at -> status failed (no more tries).
+        """
+        now = int(self._clock())
+        sets = ["notify_attempts = :attempts", "updated_at = :now"]
+        values: dict[str, Any] = {
+            ":attempts": attempts,
+            ":now": now,
+            ":token": claim_token,
+            ":pending": "pending",
+        }
+        removes = ["claim_token"]
+        if sent:
+            sets += ["#status = :sent", "notified_at = :now", "message_id = :message_id"]
+            values[":sent"] = "sent"
+            values[":message_id"] = message_id or ""
+            removes += ["retry_pk", "retry_at"]
+        elif next_retry_at is not None:
+            sets += ["retry_at = :retry_at"]
+            values[":retry_at"] = next_retry_at
+        else:
+            sets += ["#status = :failed"]
+            values[":failed"] = "failed"
+            removes += ["retry_pk", "retry_at"]
+        if ack is not None:
+            sets.append("ack = :ack")
+            values[":ack"] = ack
+        if error is not None:
+            sets.append("last_error = :error")
+            values[":error"] = error[:500]
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=to_item(_lead_key(lead_id)),
+                UpdateExpression=f"SET {', '.join(sets)} REMOVE {', '.join(removes)}",
+                ConditionExpression="#status = :pending AND claim_token = :token",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_item(values),
+            )
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def due(self, now: int, page_size: int = 25) -> Iterator[tuple[str, int]]:
+        """(lead id, retry_at) of pending leads whose retry time has come, oldest first."""
+        args: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "pending",
+            "KeyConditionExpression": "retry_pk = :p AND retry_at <= :now",
+            "ExpressionAttributeValues": to_item({":p": PENDING, ":now": now}),
+            "Limit": page_size,
+        }
+        while True:
+            response = self._db.query(**args)
+            for item in response["Items"]:
+                row = from_item(item)
+                yield row["pk"].removeprefix("LEAD#"), row["retry_at"]
+            if "LastEvaluatedKey" not in response:
+                return
+            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def claim(
+        self, lead_id: str, seen_retry_at: int, claim_token: str, lease_until: int
+    ) -> dict[str, Any] | None:
+        """Take a due lead for one retry; None when someone else took it first."""
+        try:
+            response = self._db.update_item(
+                TableName=self._table,
+                Key=to_item(_lead_key(lead_id)),
+                UpdateExpression="SET retry_at = :lease, claim_token = :token",
+                ConditionExpression="#status = :pending AND retry_at = :seen",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_item(
+                    {
+                        ":lease": lease_until,
+                        ":token": claim_token,
+                        ":pending": "pending",
+                        ":seen": seen_retry_at,
+                    }
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return None
+            raise
+        return from_item(response["Attributes"])
+
+    def get(self, lead_id: str) -> dict[str, Any] | None:
+        response = self._db.get_item(
+            TableName=self._table, Key=to_item(_lead_key(lead_id)), ConsistentRead=True
+        )
+        return from_item(response["Item"]) if "Item" in response else None
+
+
+def cancellation_reasons(exc: Exception) -> list[str]:
+    response: dict[str, Any] = getattr(exc, "response", {})
+    return [str(r.get("Code") or "None") for r in response.get("CancellationReasons", [])]
+
+
+def _lead_key(lead_id: str) -> dict[str, str]:
+    return {"pk": f"LEAD#{lead_id}", "sk": "LEAD"}
+
+
+def _idempotency_key(key: str) -> dict[str, str]:
+    return {"pk": f"IDEMPOTENCY#{digest(key)}", "sk": "IDEMPOTENCY"}

@@ -1,0 +1,176 @@
+"""One typed Settings object, read from the environment and validated once.
+
+Every problem is reported with the name of the variable, so a bad deploy fails at
+start-up with a message an admin can act on instead of a 500 on the first lead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+
+_SIMPLE_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class SettingsError(ValueError):
+    """A missing or invalid environment variable; the message names it."""
+
+
+@dataclass(frozen=True)
+class RoutingRule:
+    """Send leads whose `field` contains `match` (case-insensitive) to `to`."""
+
+    field: str
+    match: str
+    to: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Settings:
+    content_table: str
+    leads_table: str
+    allowed_origins: tuple[str, ...]
+    sender_email: str
+    sales_emails: tuple[str, ...]
+    autoreply_enabled: bool = False
+    rate_limit_per_ip_per_hour: int = 20
+    rate_limit_per_email_per_hour: int = 5
+    honeypot_field: str = "website"
+    turnstile_secret: str | None = None
+    turnstile_verify_url: str | None = None
+    routing_rules: tuple[RoutingRule, ...] = ()
+    check_deliverability: bool = False
+    max_notify_attempts: int = 8
+    lead_retention_days: int = 730
+    spam_retention_days: int = 30
+    ses_configuration_set: str | None = None
+    outbox_dir: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        reader = _Reader(env)
+        return cls(
+            content_table=reader.required("CONTENT_TABLE"),
+            leads_table=reader.required("LEADS_TABLE"),
+            allowed_origins=reader.origins("ALLOWED_ORIGINS"),
+            sender_email=reader.sender("SENDER_EMAIL"),
+            sales_emails=reader.addresses("SALES_EMAILS"),
+            autoreply_enabled=reader.boolean("AUTOREPLY_ENABLED", False),
+            rate_limit_per_ip_per_hour=reader.positive_int("RATE_LIMIT_PER_IP_PER_HOUR", 20),
+            rate_limit_per_email_per_hour=reader.positive_int("RATE_LIMIT_PER_EMAIL_PER_HOUR", 5),
+            honeypot_field=reader.optional("HONEYPOT_FIELD") or "website",
+            turnstile_secret=reader.optional("TURNSTILE_SECRET"),
+            turnstile_verify_url=reader.optional("TURNSTILE_VERIFY_URL"),
+            routing_rules=reader.routing_rules("ROUTING_RULES"),
+            check_deliverability=reader.boolean("CHECK_DELIVERABILITY", False),
+            max_notify_attempts=reader.positive_int("MAX_NOTIFY_ATTEMPTS", 8),
+            lead_retention_days=reader.positive_int("LEAD_RETENTION_DAYS", 730),
+            spam_retention_days=reader.positive_int("SPAM_RETENTION_DAYS", 30),
+            ses_configuration_set=reader.optional("SES_CONFIGURATION_SET"),
+            outbox_dir=reader.optional("OUTBOX_DIR"),
+        )
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def optional(self, name: str) -> str | None:
+        value = self._env.get(name, "").strip()
+        return value or None
+
+    def required(self, name: str) -> str:
+        value = self.optional(name)
+        if value is None:
+            raise SettingsError(f"{name} is required but not set")
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.optional(name)
+        if value is None:
+            return default
+        lowered = value.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{name} must be true or false, got {value!r}")
+
+    def positive_int(self, name: str, default: int) -> int:
+        value = self.optional(name)
+        if value is None:
+            return default
+        if not value.isdigit() or int(value) < 1:
+            raise SettingsError(f"{name} must be a positive integer, got {value!r}")
+        return int(value)
+
+    def origins(self, name: str) -> tuple[str, ...]:
+        origins = _split(self.required(name))
+        for origin in origins:
+            parts = urlsplit(origin)
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.netloc
+                or parts.path
+                or parts.query
+                or parts.fragment
+            ):
+                raise SettingsError(
+                    f"{name} must be a comma list of origins like https://example.com"
+                    f" (scheme and host, no path), got {origin!r}"
+                )
+        return tuple(origins)
+
+    def sender(self, name: str) -> str:
+        value = self.required(name)
+        _, address = parseaddr(value)
+        if not _SIMPLE_ADDRESS.match(address) or any(c in value for c in "\r\n"):
+            raise SettingsError(
+                f"{name} must be an email address, optionally with a display name"
+                f' like "Vigor Sales <sales@example.com>", got {value!r}'
+            )
+        return value
+
+    def addresses(self, name: str) -> tuple[str, ...]:
+        addresses = _split(self.required(name))
+        for address in addresses:
+            if not _SIMPLE_ADDRESS.match(address):
+                raise SettingsError(f"{name} holds an invalid email address: {address!r}")
+        return tuple(addresses)
+
+    def routing_rules(self, name: str) -> tuple[RoutingRule, ...]:
+        value = self.optional(name)
+        if value is None:
+            return ()
+        example = '[{"field": "country", "match": "Germany", "to": ["eu@example.com"]}]'
+        try:
+            raw = json.loads(value)
+        except ValueError as exc:
+            raise SettingsError(f"{name} is not valid JSON ({exc}); example: {example}") from exc
+        if not isinstance(raw, list):
+            raise SettingsError(f"{name} must be a JSON list; example: {example}")
+        rules = []
+        for index, item in enumerate(raw):
+            if (
+                not isinstance(item, dict)
+                or item.get("field") not in ("country", "product")
+                or not isinstance(item.get("match"), str)
+                or not item["match"].strip()
+                or not isinstance(item.get("to"), list)
+                or not item["to"]
+                or not all(isinstance(a, str) and _SIMPLE_ADDRESS.match(a) for a in item["to"])
+            ):
+                raise SettingsError(
+                    f"{name}[{index}] must have field country|product, a non-empty match"
+                    f" and a non-empty list of addresses in to; example: {example}"
+                )
+            rules.append(RoutingRule(item["field"], item["match"].strip(), tuple(item["to"])))
+        return tuple(rules)
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
