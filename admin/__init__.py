@@ -1,0 +1,1 @@
+"""Admin-side code (manage.py): provisioning, seeding, local serving. Never deployed."""

@@ -1,0 +1,142 @@
+"""Shared fixtures: moto, the tables from the project's CloudFormation template, the app."""
+
+from __future__ import annotations
+
+import email
+import os
+from collections.abc import Iterator
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from admin.provision import deploy_stack, table_names, verify_sender
+from admin.seed import load_seed
+from chalicelib.settings import Settings
+
+REGION = "us-east-1"
+STAGE = "test"
+SITE = "https://www.vigorautomobile.com"
+SENDER = "Vigor Leads <leads@vigorautomobile.com>"
+SALES = "sales@vigorautomobile.com"
+
+
+def settings_env(**overrides: str) -> dict[str, str]:
+    env = {
+        **table_names(STAGE),
+        "ALLOWED_ORIGINS": f"{SITE},http://127.0.0.1:8001",
+        "SENDER_EMAIL": SENDER,
+        "SALES_EMAILS": SALES,
+        "AUTOREPLY_ENABLED": "false",
+    }
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture(autouse=True)
+def _aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials and no endpoint override: nothing can reach a real account."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in list(os.environ):
+        if name.startswith("AWS_ENDPOINT_URL") or name == "AWS_PROFILE":
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """moto with the data stack created by CloudFormation from infra/resources.json."""
+    with mock_aws():
+        deploy_stack(boto3.client("cloudformation", region_name=REGION), STAGE)
+        verify_sender(boto3.client("sesv2", region_name=REGION), SENDER)
+        yield
+
+
+@pytest.fixture
+def settings(aws: None) -> Settings:
+    return Settings.from_env(settings_env())
+
+
+@pytest.fixture
+def seeded(aws: None, settings: Settings) -> None:
+    from chalicelib.content.repository import ContentRepository
+
+    load_seed(ContentRepository(boto3.client("dynamodb", region_name=REGION), settings.content_table))
+
+
+def sent_emails() -> list[EmailMessage]:
+    """Every message moto's SES accepted, parsed as a mail client would."""
+    from moto.ses.models import ses_backends
+
+    backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
+    messages = []
+    for sent in backend.sent_messages:
+        raw = getattr(sent, "raw_data", None)
+        if raw is not None:
+            messages.append(email.message_from_string(raw, policy=default_policy))
+    return messages  # type: ignore[return-value]
+
+
+def body_of(message: EmailMessage, subtype: str) -> str:
+    part = message.get_body(preferencelist=(subtype,))
+    assert part is not None, f"no text/{subtype} part"
+    return str(part.get_content())
+
+
+class CallCounter:
+    """Counts AWS API calls through botocore's event hooks (exact, unlike timings)."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __call__(self, event_name: str, **_: Any) -> None:
+        # event_name: before-call.<service>.<Operation>
+        _, service, operation = event_name.split(".", 2)
+        self.calls.append(f"{service}.{operation}")
+
+    def reset(self) -> None:
+        self.calls.clear()
+
+    @property
+    def count(self) -> int:
+        return len(self.calls)
+
+
+@pytest.fixture
+def counter() -> CallCounter:
+    return CallCounter()
+
+
+def make_runtime(settings: Settings, counter: CallCounter | None = None, **kwargs: Any) -> Any:
+    """A Runtime whose boto3 session reports every API call to `counter`."""
+    from chalicelib.aws import AwsClients
+    from chalicelib.runtime import Runtime
+
+    session = boto3.session.Session(region_name=REGION)
+    if counter is not None:
+        session.events.register("before-call", counter)
+    return Runtime(settings, AwsClients(session), **kwargs)
+
+
+@pytest.fixture
+def runtime(settings: Settings, counter: CallCounter) -> Any:
+    return make_runtime(settings, counter)
+
+
+@pytest.fixture
+def client(runtime: Any, seeded: None) -> Iterator[Any]:
+    from chalice.test import Client
+
+    from chalicelib.bootstrap import create_app
+
+    with Client(create_app(runtime)) as test_client:
+        yield test_client
