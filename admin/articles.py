@@ -1,14 +1,14 @@
 """Articles as Markdown files with a front matter block, validated before publishing.
 
-    ---
-    slug: how-to-adjust-the-car-mirror
-    title: How to adjust the car mirror
-    category: industry-new
-    published_at: 2021-08-12T08:00:00Z
-    summary: One sentence for the news list.
-    source: Gasgoo            (optional)
-    ---
-    Body paragraphs, separated by blank lines.
+---
+slug: how-to-adjust-the-car-mirror
+title: How to adjust the car mirror
+category: industry-new
+published_at: 2021-08-12T08:00:00Z
+summary: One sentence for the news list.
+source: Gasgoo            (optional)
+---
+Body paragraphs, separated by blank lines.
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ def parse_article(text: str, origin: str = "article") -> dict[str, Any]:
     if missing:
         raise ArticleError(f"{origin}: front matter lacks {', '.join(missing)}")
     if not SLUG.match(meta["slug"]) or len(meta["slug"]) > 100:
-        raise ArticleError(f"{origin}: slug must be lowercase words joined by '-', got {meta['slug']!r}")
+        raise ArticleError(
+            f"{origin}: slug must be lowercase words joined by '-', got {meta['slug']!r}"
+        )
     if len(meta["title"]) > 200:
         raise ArticleError(f"{origin}: title is longer than 200 characters")
     meta["published_at"] = _timestamp(meta["published_at"], origin)

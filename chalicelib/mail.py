@@ -54,8 +54,9 @@ class Email:
         message["Message-ID"] = make_msgid(domain=domain)
         for name, value in self.headers:
             message[name] = value
-        message.set_content(self.text, charset="utf-8")
-        message.add_alternative(self.html, subtype="html", charset="utf-8")
+        # Quoted-printable keeps every line 7-bit (safe through any relay) yet readable.
+        message.set_content(self.text, charset="utf-8", cte="quoted-printable")
+        message.add_alternative(self.html, subtype="html", charset="utf-8", cte="quoted-printable")
         return message
 
 
@@ -66,8 +67,8 @@ class Templates:
         self._directory = directory
         self._env: Any = None
 
-    def render(self, name: str, **context: Any) -> str:
-        return str(self._environment().get_template(name).render(**context))
+    def render(self, template: str, **context: Any) -> str:
+        return str(self._environment().get_template(template).render(**context))
 
     def names(self) -> list[str]:
         return sorted(p.name for p in self._directory.iterdir() if p.suffix in (".txt", ".html"))

@@ -70,7 +70,9 @@ def settings(aws: None) -> Settings:
 def seeded(aws: None, settings: Settings) -> None:
     from chalicelib.content.repository import ContentRepository
 
-    load_seed(ContentRepository(boto3.client("dynamodb", region_name=REGION), settings.content_table))
+    load_seed(
+        ContentRepository(boto3.client("dynamodb", region_name=REGION), settings.content_table)
+    )
 
 
 def sent_emails() -> list[EmailMessage]:
@@ -116,20 +118,20 @@ def counter() -> CallCounter:
     return CallCounter()
 
 
-def make_runtime(settings: Settings, counter: CallCounter | None = None, **kwargs: Any) -> Any:
-    """A Runtime whose boto3 session reports every API call to `counter`."""
+def make_runtime(settings: Settings, *hooks: Any, **kwargs: Any) -> Any:
+    """A Runtime whose boto3 session calls each hook before every AWS API call."""
     from chalicelib.aws import AwsClients
     from chalicelib.runtime import Runtime
 
     session = boto3.session.Session(region_name=REGION)
-    if counter is not None:
-        session.events.register("before-call", counter)
+    for hook in hooks:
+        session.events.register("before-call", hook)
     return Runtime(settings, AwsClients(session), **kwargs)
 
 
 @pytest.fixture
-def runtime(settings: Settings, counter: CallCounter) -> Any:
-    return make_runtime(settings, counter)
+def runtime(settings: Settings, counter: CallCounter, faults: Any, clock: Any) -> Any:
+    return make_runtime(settings, counter, faults, clock=clock)
 
 
 @pytest.fixture
@@ -140,3 +142,118 @@ def client(runtime: Any, seeded: None) -> Iterator[Any]:
 
     with Client(create_app(runtime)) as test_client:
         yield test_client
+
+
+class FakeClock:
+    """Epoch seconds that only move when a test says so."""
+
+    def __init__(self, now: float = 1_795_000_000.0) -> None:  # 2026-11-18
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class Faults:
+    """Fault injection through botocore's before-call hook: make chosen operations fail.
+
+    fail("sesv2.SendEmail", "throttle") answers as SES would when throttling;
+    "reject" as for a rejected message; "unreachable" as when the endpoint is down.
+    """
+
+    ERRORS = {
+        "throttle": (429, "TooManyRequestsException", "Maximum sending rate exceeded."),
+        "reject": (400, "MessageRejected", "Email address is not verified."),
+        "server": (500, "InternalServerError", "Internal server error"),
+    }
+
+    def __init__(self) -> None:
+        self.failing: dict[str, str] = {}
+
+    def fail(self, operation: str, kind: str) -> None:
+        self.failing[operation] = kind
+
+    def heal(self) -> None:
+        self.failing.clear()
+
+    def __call__(self, event_name: str, **_: Any) -> Any:
+        _, service, operation = event_name.split(".", 2)
+        kind = self.failing.get(f"{service}.{operation}") or self.failing.get(f"{service}.*")
+        if kind is None:
+            return None
+        if kind == "unreachable":
+            from botocore.exceptions import EndpointConnectionError
+
+            raise EndpointConnectionError(endpoint_url=f"https://{service}.{REGION}.amazonaws.com")
+        status, code, message = self.ERRORS[kind]
+
+        class _Http:
+            status_code = status
+            headers: dict[str, str] = {}
+
+        return _Http(), {"Error": {"Code": code, "Message": message}}
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def faults() -> Faults:
+    return Faults()
+
+
+def post_json(client: Any, body: Any, **headers: str) -> Any:
+    import json
+
+    data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    return client.http.post(
+        "/inquiries", body=data, headers={"Content-Type": "application/json", **headers}
+    )
+
+
+def post_form(client: Any, fields: Any, **headers: str) -> Any:
+    from urllib.parse import urlencode
+
+    data = fields if isinstance(fields, (bytes, str)) else urlencode(fields)
+    return client.http.post(
+        "/inquiries",
+        body=data,
+        headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
+    )
+
+
+def lead_items(settings: Settings) -> list[dict[str, Any]]:
+    """Every stored lead (a test may scan; request paths never do)."""
+    from chalicelib.dynamo import from_item
+
+    db = boto3.client("dynamodb", region_name=REGION)
+    items = []
+    for page in db.get_paginator("scan").paginate(TableName=settings.leads_table):
+        items += [from_item(i) for i in page["Items"]]
+    return [item for item in items if item["pk"].startswith("LEAD#")]
+
+
+@pytest.fixture
+def make_client(aws: None, counter: CallCounter, faults: Faults, clock: FakeClock) -> Iterator[Any]:
+    """make_client(**env) -> a test client for an app built with those settings."""
+    from chalice.test import Client
+
+    from chalicelib.bootstrap import create_app
+
+    clients: list[Any] = []
+
+    def build(**env: str) -> Any:
+        runtime = make_runtime(Settings.from_env(settings_env(**env)), counter, faults, clock=clock)
+        test_client = Client(create_app(runtime))
+        test_client.runtime = runtime
+        clients.append(test_client)
+        return test_client
+
+    yield build
+    for test_client in clients:
+        test_client.__exit__(None, None, None)

@@ -85,9 +85,7 @@ def test_news_filters_by_category(client: Any) -> None:
     assert [item["category"]["slug"] for item in body["items"]] == ["car-care"] * 3
     paged = get(client, "/news?category=car-care&limit=2").json_body
     rest = get(client, f"/news?category=car-care&limit=2&cursor={paged['next_cursor']}").json_body
-    assert [i["slug"] for i in paged["items"] + rest["items"]] == [
-        i["slug"] for i in body["items"]
-    ]
+    assert [i["slug"] for i in paged["items"] + rest["items"]] == [i["slug"] for i in body["items"]]
 
 
 def test_known_category_without_articles_is_an_empty_list(client: Any, runtime: Any) -> None:

@@ -16,6 +16,10 @@ DETAIL_FIELDS = (
     ("Quantity", "quantity"),
     ("Language", "locale"),
 )
+# Every field a template may show; absent ones render as empty, never as an error.
+TEMPLATE_FIELDS = ("id", "received_at", "name", "email", "message", "page") + tuple(
+    key for _, key in DETAIL_FIELDS
+)
 ACK_SUBJECTS = {
     "en": "We received your inquiry ({reference})",
     "zh": "我们已收到您的询价（{reference}）",
@@ -54,7 +58,7 @@ def sales_notification(
     details = [(label, lead[key]) for label, key in DETAIL_FIELDS if lead.get(key)]
     subject = sales_subject(lead)
     context = {
-        "lead": lead,
+        "lead": {**dict.fromkeys(TEMPLATE_FIELDS), **lead},
         "details": details,
         "stored": stored,
         "reply_subject": f"Re: your inquiry {lead['id']}",

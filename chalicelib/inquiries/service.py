@@ -124,13 +124,14 @@ class InquiryService:
     def _notify(
         self, lead: dict[str, Any], claim_token: str, attempts: int, acknowledge: bool = False
     ) -> bool:
-        message_id, error = self._send(
-            lambda: sales_notification(lead, self._settings, self._templates)
-        )
+        settings, templates = self._settings, self._templates
+        message_id, error = self._send(lambda: sales_notification(lead, settings, templates))
         ack = None
         if acknowledge:
-            ack_id, _ = self._send(lambda: acknowledgement(lead, self._settings, self._templates))
+            ack_id, ack_error = self._send(lambda: acknowledgement(lead, settings, templates))
             ack = "sent" if ack_id else "failed"
+            if ack_id is None:
+                log.warning("lead %s: acknowledgement not sent (%s)", lead["id"], ack_error)
         if message_id is not None:
             outcome: dict[str, Any] = {"sent": True, "message_id": message_id}
         elif attempts >= self._settings.max_notify_attempts:

@@ -1,0 +1,34 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test lint unit e2e bench package clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)  ## the API on :8000, the demo site on :8001, embedded AWS emulation
+	$(BIN)/python manage.py serve
+
+test: $(STAMP) lint  ## the whole suite, as CI runs it
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+package: $(STAMP)  ## the deployment zip, as `chalice deploy` would build it
+	$(BIN)/chalice package --stage prod build/package
+
+clean:
+	rm -rf $(VENV) build outbox .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,196 @@
+"""`make run`: the whole service on one machine.
+
+An embedded moto server (loopback, its own port) stands in for AWS unless AWS_ENDPOINT_URL
+points elsewhere; the data stack is created from the production CloudFormation template,
+the seed is loaded, the SES sender verified; the API is served with `chalice local`
+semantics and the demo site from site/ on its own port (a different origin). A background
+thread plays the scheduled retry. Every email SES accepts is copied to the outbox folder.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE_DIR = ROOT / "site"
+LOCAL_STAGE = "local"
+RETRY_INTERVAL_SECONDS = 30.0
+
+
+@dataclass
+class LocalOptions:
+    host: str = "127.0.0.1"
+    api_port: int = 8000
+    site_port: int = 8001
+    moto_port: int = 0  # 0: any free port
+    outbox: Path = ROOT / "outbox"
+    endpoint_url: str | None = None  # an emulator already running; None: embed moto
+    quiet: bool = False
+    env: Mapping[str, str] = field(default_factory=dict)  # settings overrides
+
+
+class LocalService:
+    """Start with start(), stop with stop(); URLs are known once started."""
+
+    def __init__(self, options: LocalOptions) -> None:
+        self.options = options
+        self.api_url = ""
+        self.site_url = ""
+        self.endpoint_url = ""
+        self.runtime: Any = None
+        self._moto: Any = None
+        self._servers: list[Any] = []
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+
+    def start(self) -> LocalService:
+        options = self.options
+        self.endpoint_url = options.endpoint_url or self._start_moto()
+        _use_endpoint(self.endpoint_url)
+        site_server = self._serve_site()
+        self.site_url = f"http://{options.host}:{site_server.server_address[1]}"
+        settings_env = self._settings_env()
+        import boto3
+
+        from admin.provision import deploy_stack, verify_sender
+        from admin.seed import load_seed
+        from chalicelib.runtime import Runtime
+
+        region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+        deploy_stack(boto3.client("cloudformation", region_name=region), LOCAL_STAGE)
+        self.runtime = Runtime.from_environment(settings_env)
+        verify_sender(self.runtime.clients.sesv2(), self.runtime.settings.sender_email)
+        load_seed(self.runtime.content)
+        self._serve_api()
+        self._start_retry_loop()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+
+    # ---- parts -------------------------------------------------------------------
+
+    def _start_moto(self) -> str:
+        from moto.server import ThreadedMotoServer
+
+        port = self.options.moto_port or _free_port(self.options.host)
+        self._moto = ThreadedMotoServer(ip_address=self.options.host, port=port, verbose=False)
+        self._moto.start()
+        return f"http://{self.options.host}:{port}"
+
+    def _settings_env(self) -> dict[str, str]:
+        from admin.provision import table_names
+
+        env = {
+            **table_names(LOCAL_STAGE),
+            "ALLOWED_ORIGINS": f"{self.site_url},{self.site_url.replace('127.0.0.1', 'localhost')}",
+            "SENDER_EMAIL": "Vigor Leads <leads@vigorautomobile.com>",
+            "SALES_EMAILS": "sales@vigorautomobile.com",
+            "AUTOREPLY_ENABLED": "true",
+            "OUTBOX_DIR": str(self.options.outbox),
+        }
+        env.update(self.options.env)
+        return env
+
+    def _serve_api(self) -> None:
+        from chalice.config import Config
+        from chalice.local import create_local_server
+
+        from chalicelib.bootstrap import create_app
+
+        app = create_app(self.runtime)
+        config = Config.create(chalice_stage="dev", app_name="vigor-leads", project_dir=str(ROOT))
+        server = create_local_server(app, config, self.options.host, self.options.api_port)
+        self.api_url = f"http://{self.options.host}:{server.server.server_address[1]}"
+        self._servers.append(server.server)
+        self._thread(server.server.serve_forever, "api")
+
+    def _serve_site(self) -> http.server.ThreadingHTTPServer:
+        handler = functools.partial(_QuietHandler, directory=str(SITE_DIR))
+        server = http.server.ThreadingHTTPServer(
+            (self.options.host, self.options.site_port), handler
+        )
+        self._servers.append(server)
+        self._thread(server.serve_forever, "site")
+        return server
+
+    def _start_retry_loop(self) -> None:
+        from chalicelib.inquiries.retry import retry_pending
+
+        def loop() -> None:
+            while not self._stopping.wait(RETRY_INTERVAL_SECONDS):
+                try:
+                    retry_pending(self.runtime.leads, self.runtime.inquiries, self.runtime.clock)
+                except Exception as exc:  # the emulator may be gone during shutdown
+                    print(f"retry sweep failed: {exc}", flush=True)
+
+        self._thread(loop, "retry")
+
+    def _thread(self, target: Any, name: str) -> None:
+        thread = threading.Thread(target=target, name=f"local-{name}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def _use_endpoint(url: str) -> None:
+    """Point every boto3 client of this process at the emulator, with dummy credentials."""
+    os.environ["AWS_ENDPOINT_URL"] = url
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        os.environ.setdefault(name, value)
+
+
+def _free_port(host: str) -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_until_interrupted(options: LocalOptions) -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    service = LocalService(options).start()
+    print(
+        "\nVigor Leads is running (Ctrl-C stops everything):\n"
+        f"  API        {service.api_url}   e.g. curl {service.api_url}/news\n"
+        f"  demo site  {service.site_url}\n"
+        f"  AWS        {service.endpoint_url}   (tables, SES)\n"
+        f"  outbox     {options.outbox}   (every email SES accepted)\n",
+        flush=True,
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+    finally:
+        service.stop()
