@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint unit e2e bench package clean
+.PHONY: run test lint bench package chromium clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)  ## the API on :8000, the demo site on :8001, embedded AWS emulation
 	$(BIN)/python manage.py serve
 
-test: $(STAMP) lint  ## the whole suite, as CI runs it
+test: $(STAMP) chromium lint  ## the whole suite, as CI runs it (browser tests included)
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's Chromium (never a downloaded browser build).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -9,7 +9,6 @@ thread plays the scheduled retry. Every email SES accepts is copied to the outbo
 
 from __future__ import annotations
 
-import functools
 import http.server
 import os
 import threading
@@ -35,6 +34,8 @@ class LocalOptions:
     endpoint_url: str | None = None  # an emulator already running; None: embed moto
     quiet: bool = False
     env: Mapping[str, str] = field(default_factory=dict)  # settings overrides
+    # botocore before-call hooks for the app's clients (tests: fault injection, counting)
+    hooks: tuple[Any, ...] = ()
 
 
 class LocalService:
@@ -50,23 +51,29 @@ class LocalService:
         self._servers: list[Any] = []
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
+        self._urls: dict[str, str] = {}
 
     def start(self) -> LocalService:
         options = self.options
         self.endpoint_url = options.endpoint_url or self._start_moto()
         _use_endpoint(self.endpoint_url)
-        site_server = self._serve_site()
-        self.site_url = f"http://{options.host}:{site_server.server_address[1]}"
+        site = self._serve_site()
+        self.site_url = self._urls["site"] = f"http://{options.host}:{site.server_address[1]}"
         settings_env = self._settings_env()
         import boto3
 
         from admin.provision import deploy_stack, verify_sender
         from admin.seed import load_seed
+        from chalicelib.aws import AwsClients
         from chalicelib.runtime import Runtime
+        from chalicelib.settings import Settings
 
         region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
         deploy_stack(boto3.client("cloudformation", region_name=region), LOCAL_STAGE)
-        self.runtime = Runtime.from_environment(settings_env)
+        session = boto3.session.Session(region_name=region)
+        for hook in options.hooks:
+            session.events.register("before-call", hook)
+        self.runtime = Runtime(Settings.from_env(settings_env), AwsClients(session))
         verify_sender(self.runtime.clients.sesv2(), self.runtime.settings.sender_email)
         load_seed(self.runtime.content)
         self._serve_api()
@@ -118,14 +125,14 @@ class LocalService:
         config = Config.create(chalice_stage="dev", app_name="vigor-leads", project_dir=str(ROOT))
         server = create_local_server(app, config, self.options.host, self.options.api_port)
         self.api_url = f"http://{self.options.host}:{server.server.server_address[1]}"
+        self._urls["api"] = self.api_url
         self._servers.append(server.server)
         self._thread(server.server.serve_forever, "api")
 
     def _serve_site(self) -> http.server.ThreadingHTTPServer:
-        handler = functools.partial(_QuietHandler, directory=str(SITE_DIR))
-        server = http.server.ThreadingHTTPServer(
-            (self.options.host, self.options.site_port), handler
-        )
+        from admin.site_server import site_server
+
+        server = site_server(SITE_DIR, self.options.host, self.options.site_port, self._urls)
         self._servers.append(server)
         self._thread(server.serve_forever, "site")
         return server
