@@ -1,0 +1,60 @@
+"""AWS calls per request, counted exactly through botocore's event hooks (DESIGN budgets)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import post_json
+from tests.test_content_api import CATL
+from tests.test_inquiries import BUYER
+
+
+def calls_of(client: Any, counter: Any, path: str) -> list[str]:
+    counter.reset()
+    response = client.http.get(path)
+    assert response.status_code == 200, path
+    return list(counter.calls)
+
+
+def test_news_list_is_one_query(client: Any, counter: Any) -> None:
+    assert calls_of(client, counter, "/news") == ["dynamodb.Query"]
+    assert calls_of(client, counter, "/news?category=car-care&limit=2") == ["dynamodb.Query"]
+
+
+def test_news_page_with_cursor_is_one_query(client: Any, counter: Any) -> None:
+    cursor = client.http.get("/news?limit=2").json_body["next_cursor"]
+    assert calls_of(client, counter, f"/news?limit=2&cursor={cursor}") == ["dynamodb.Query"]
+
+
+def test_article_is_one_get_item(client: Any, counter: Any) -> None:
+    assert calls_of(client, counter, f"/news/{CATL}") == ["dynamodb.GetItem"]
+
+
+def test_contact_is_one_call_cold_and_none_warm(client: Any, counter: Any) -> None:
+    assert calls_of(client, counter, "/contact") == ["dynamodb.GetItem"]
+    assert calls_of(client, counter, "/contact") == []
+
+
+def test_categories_are_one_query_cold_and_none_warm(client: Any, counter: Any) -> None:
+    assert calls_of(client, counter, "/news/categories") == ["dynamodb.Query"]
+    assert calls_of(client, counter, "/news/categories") == []
+
+
+def test_no_request_path_ever_scans(client: Any, counter: Any) -> None:
+    counter.reset()
+    for path in [
+        "/contact",
+        "/news",
+        "/news/categories",
+        "/news?category=car-care",
+        "/news?category=no-such",
+        f"/news/{CATL}",
+        "/news/unknown-slug",
+    ]:
+        client.http.get(path)
+    post_json(client, BUYER)
+    post_json(client, BUYER, **{"Idempotency-Key": "a"})
+    post_json(client, BUYER, **{"Idempotency-Key": "a"})
+    post_json(client, {**BUYER, "website": "spam"})
+    assert counter.calls, "the hook saw no calls at all"
+    assert not [call for call in counter.calls if call.endswith(".Scan")]

@@ -1,0 +1,89 @@
+"""The deployment zip `chalice package` builds holds what the function needs, nothing more."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_ZIP_BYTES = 2 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("package")
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    chalice = Path(sys.executable).parent / "chalice"
+    subprocess.run(
+        [str(chalice), "package", "--stage", "prod", str(out)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+def test_zip_is_within_budget_and_has_no_boto(package: Path) -> None:
+    archive = package / "deployment.zip"
+    assert archive.stat().st_size <= MAX_ZIP_BYTES
+    names = zipfile.ZipFile(archive).namelist()
+    assert not [n for n in names if n.split("/")[0].startswith(("boto3", "botocore"))]
+
+
+def test_zip_holds_the_app_the_templates_and_the_runtime_libraries(package: Path) -> None:
+    names = set(zipfile.ZipFile(package / "deployment.zip").namelist())
+    assert {"app.py", "chalicelib/bootstrap.py", "chalicelib/mail.py"} <= names
+    templates = {p.name for p in (ROOT / "templates").iterdir()}
+    assert templates and {f"templates/{t}" for t in templates} <= names
+    for library in ("jinja2/__init__.py", "email_validator/__init__.py", "markupsafe/__init__.py"):
+        assert library in names
+
+
+RENDER_EVERY_TEMPLATE = """
+from chalicelib.mail import Templates, TEMPLATES_DIR
+from chalicelib.inquiries.messages import acknowledgement, sales_notification
+from chalicelib.settings import Settings
+import email_validator, jinja2
+assert jinja2.__file__.startswith(PACKAGE), jinja2.__file__
+assert str(TEMPLATES_DIR).startswith(PACKAGE), TEMPLATES_DIR
+settings = Settings.from_env({
+    "CONTENT_TABLE": "c", "LEADS_TABLE": "l", "ALLOWED_ORIGINS": "https://a.example",
+    "SENDER_EMAIL": "s@example.com", "SALES_EMAILS": "t@example.com"})
+lead = {"id": "01ABC", "name": "Zhang <b>", "email": "z@example.com", "message": "hi",
+        "received_at": "2026-01-01T00:00:00Z", "locale": "zh"}
+used = set()
+class Recording(Templates):
+    def render(self, template, **context):
+        used.add(template)
+        return super().render(template, **context)
+templates = Recording()
+rendered = [sales_notification(lead, settings, templates)]
+for locale in ("en", "zh"):
+    rendered.append(acknowledgement({**lead, "locale": locale}, settings, templates))
+for message in rendered:
+    assert message.raw and message.html and message.text
+assert used == set(templates.names()), (used, templates.names())
+print(len(used))
+"""
+
+
+def test_packaged_function_renders_every_email_template(package: Path, tmp_path: Path) -> None:
+    unpacked = tmp_path / "function"
+    zipfile.ZipFile(package / "deployment.zip").extractall(unpacked)
+    # -S: no site-packages, so only what is inside the zip can be imported (like Lambda,
+    # minus boto3, which these modules do not need).
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", f"PACKAGE = {str(unpacked)!r}\n" + RENDER_EVERY_TEMPLATE],
+        cwd=unpacked,
+        env={"PYTHONPATH": str(unpacked), "PATH": os.environ.get("PATH", "")},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.strip()) == len(list((ROOT / "templates").iterdir()))

@@ -1,0 +1,106 @@
+"""Start-up: settings fail with the variable's name; importing app is cheap and side-effect free."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chalicelib.settings import Settings, SettingsError
+from tests.conftest import settings_env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CONTENT_TABLE", ""),
+        ("LEADS_TABLE", ""),
+        ("ALLOWED_ORIGINS", ""),
+        ("ALLOWED_ORIGINS", "www.example.com"),
+        ("ALLOWED_ORIGINS", "https://example.com/path"),
+        ("SENDER_EMAIL", "not-an-address"),
+        ("SENDER_EMAIL", ""),
+        ("SALES_EMAILS", "a@example.com, nope"),
+        ("AUTOREPLY_ENABLED", "maybe"),
+        ("RATE_LIMIT_PER_IP_PER_HOUR", "0"),
+        ("RATE_LIMIT_PER_EMAIL_PER_HOUR", "five"),
+        ("ROUTING_RULES", "{not json"),
+        ("ROUTING_RULES", '[{"field": "city", "match": "x", "to": ["a@example.com"]}]'),
+        ("MAX_NOTIFY_ATTEMPTS", "-1"),
+    ],
+)
+def test_bad_setting_fails_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env(settings_env(**{name: value}))
+
+
+def test_defaults_match_the_documented_ones() -> None:
+    settings = Settings.from_env(settings_env())
+    assert settings.rate_limit_per_ip_per_hour == 20
+    assert settings.rate_limit_per_email_per_hour == 5
+    assert settings.honeypot_field == "website"
+    assert settings.turnstile_secret is None
+
+
+def test_sender_may_carry_a_display_name() -> None:
+    settings = Settings.from_env(settings_env(SENDER_EMAIL="Vigor Sales <sales@example.com>"))
+    assert settings.sender_email == "Vigor Sales <sales@example.com>"
+
+
+PROBE = """
+import json, sys
+import botocore.client
+created = []
+original = botocore.client.ClientCreator.create_client
+botocore.client.ClientCreator.create_client = lambda self, *a, **k: created.append(a) or original(self, *a, **k)
+import app
+loaded_after_import = sorted(m for m in ("jinja2", "email_validator") if m in sys.modules)
+
+from chalice.test import Client
+class StubDynamo:
+    def get_item(self, **kwargs):
+        return {"Item": {"pk": {"S": "CONTACT"}, "sk": {"S": "CONTACT"},
+                         "company": {"S": "Vigor"}}}
+    def query(self, **kwargs):
+        return {"Items": []}
+from chalicelib.bootstrap import create_app
+from chalicelib.runtime import Runtime
+class StubClients:
+    def dynamodb(self): return StubDynamo()
+runtime = Runtime.from_environment()
+runtime.clients = StubClients()
+with Client(create_app(runtime)) as client:
+    statuses = [client.http.get(p).status_code for p in ("/contact", "/news", "/news/categories", "/news/x")]
+loaded_after_gets = sorted(m for m in ("jinja2", "email_validator") if m in sys.modules)
+print(json.dumps({"clients": len(created), "after_import": loaded_after_import,
+                  "after_gets": loaded_after_gets, "statuses": statuses}))
+"""
+
+
+def test_import_creates_no_client_and_get_routes_never_load_mail_libraries() -> None:
+    env = {**os.environ, **settings_env(), "AWS_DEFAULT_REGION": "us-east-1"}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    probe = json.loads(result.stdout.strip().splitlines()[-1])
+    assert probe["clients"] == 0
+    assert probe["after_import"] == []
+    assert probe["statuses"] == [200, 200, 200, 200]
+    assert probe["after_gets"] == []
+
+
+def test_app_import_fails_at_start_up_naming_a_missing_setting() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in settings_env()}
+    env.update({k: v for k, v in settings_env().items() if k != "SALES_EMAILS"})
+    result = subprocess.run(
+        [sys.executable, "-c", "import app"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "SALES_EMAILS is required" in result.stderr
