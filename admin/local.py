@@ -96,6 +96,9 @@ class LocalService:
     def _start_moto(self) -> str:
         from moto.server import ThreadedMotoServer
 
+        from admin.emulator import serialize_moto_dynamodb_writes
+
+        serialize_moto_dynamodb_writes()
         port = self.options.moto_port or _free_port(self.options.host)
         self._moto = ThreadedMotoServer(ip_address=self.options.host, port=port, verbose=False)
         self._moto.start()

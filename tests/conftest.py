@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 import pytest
@@ -35,6 +35,13 @@ def settings_env(**overrides: str) -> dict[str, str]:
     }
     env.update(overrides)
     return env
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _moto_with_dynamodb_isolation() -> None:
+    from admin.emulator import serialize_moto_dynamodb_writes
+
+    serialize_moto_dynamodb_writes()
 
 
 @pytest.fixture(autouse=True)
@@ -164,7 +171,7 @@ class Faults:
     "reject" as for a rejected message; "unreachable" as when the endpoint is down.
     """
 
-    ERRORS = {
+    ERRORS: ClassVar[dict[str, tuple[int, str, str]]] = {
         "throttle": (429, "TooManyRequestsException", "Maximum sending rate exceeded."),
         "reject": (400, "MessageRejected", "Email address is not verified."),
         "server": (500, "InternalServerError", "Internal server error"),
@@ -192,7 +199,7 @@ class Faults:
 
         class _Http:
             status_code = status
-            headers: dict[str, str] = {}
+            headers: ClassVar[dict[str, str]] = {}
 
         return _Http(), {"Error": {"Code": code, "Message": message}}
 

@@ -365,3 +365,10 @@ def test_happy_path_costs_at_most_four_aws_calls(make_client: Any, counter: Any)
         "sesv2.SendEmail",
         "dynamodb.UpdateItem",
     ]
+
+
+def test_idempotency_key_expires_after_a_day(api: Any, settings: Any, clock: Any) -> None:
+    first = post_json(api, BUYER, **{"Idempotency-Key": "daily"}).json_body["id"]
+    clock.advance(24 * 3600 + 1)
+    second = post_json(api, BUYER, **{"Idempotency-Key": "daily"}).json_body["id"]
+    assert first != second and len(lead_items(settings)) == 2

@@ -17,8 +17,14 @@ DETAIL_FIELDS = (
     ("Language", "locale"),
 )
 # Every field a template may show; absent ones render as empty, never as an error.
-TEMPLATE_FIELDS = ("id", "received_at", "name", "email", "message", "page") + tuple(
-    key for _, key in DETAIL_FIELDS
+TEMPLATE_FIELDS = (
+    "id",
+    "received_at",
+    "name",
+    "email",
+    "message",
+    "page",
+    *dict(DETAIL_FIELDS).values(),
 )
 ACK_SUBJECTS = {
     "en": "We received your inquiry ({reference})",

@@ -103,7 +103,10 @@ class LeadStore:
                 reasons = cancellation_reasons(exc)
             failed = {name: code for (name, _), code in zip(named, reasons, strict=False)}
             if failed.get("idempotency") == "ConditionalCheckFailed":
-                raise self._duplicate(admission.idempotency_key or "")
+                duplicate = self._duplicate(admission.idempotency_key or "")
+                if duplicate is not None:
+                    raise duplicate
+                continue  # the record expired in between: try to take the lead again
             now = self._clock()
             for name in ("ip", "email"):
                 if failed.get(name) == "ConditionalCheckFailed":
@@ -158,7 +161,9 @@ class LeadStore:
                                     "expires_at": int(now) + IDEMPOTENCY_SECONDS,
                                 }
                             ),
-                            "ConditionExpression": "attribute_not_exists(pk)",
+                            # TTL deletes late (up to days): an expired record counts as gone.
+                            "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
+                            "ExpressionAttributeValues": to_item({":now": int(now)}),
                         }
                     },
                 )
@@ -206,12 +211,14 @@ class LeadStore:
             },
         )
 
-    def _duplicate(self, key: str) -> Duplicate:
+    def _duplicate(self, key: str) -> Duplicate | None:
         response = self._db.get_item(
             TableName=self._table, Key=to_item(_idempotency_key(key)), ConsistentRead=True
         )
-        row = from_item(response.get("Item", {}))
-        return Duplicate(str(row.get("lead_id", "")), str(row.get("fingerprint", "")))
+        if "Item" not in response:
+            return None
+        row = from_item(response["Item"])
+        return Duplicate(str(row["lead_id"]), str(row["fingerprint"]))
 
     # ---- notification state ----------------------------------------------------------
 
