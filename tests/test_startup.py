@@ -58,7 +58,10 @@ import json, sys
 import botocore.client
 created = []
 original = botocore.client.ClientCreator.create_client
-botocore.client.ClientCreator.create_client = lambda self, *a, **k: created.append(a) or original(self, *a, **k)
+def counting(self, *args, **kwargs):
+    created.append(args)
+    return original(self, *args, **kwargs)
+botocore.client.ClientCreator.create_client = counting
 import app
 loaded_after_import = sorted(m for m in ("jinja2", "email_validator") if m in sys.modules)
 
@@ -76,7 +79,8 @@ class StubClients:
 runtime = Runtime.from_environment()
 runtime.clients = StubClients()
 with Client(create_app(runtime)) as client:
-    statuses = [client.http.get(p).status_code for p in ("/contact", "/news", "/news/categories", "/news/x")]
+    paths = ("/contact", "/news", "/news/categories", "/news/x")
+    statuses = [client.http.get(path).status_code for path in paths]
 loaded_after_gets = sorted(m for m in ("jinja2", "email_validator") if m in sys.modules)
 print(json.dumps({"clients": len(created), "after_import": loaded_after_import,
                   "after_gets": loaded_after_gets, "statuses": statuses}))
