@@ -17,7 +17,7 @@ import datetime
 from pathlib import Path
 from typing import Any
 
-from chalicelib.content.repository import SLUG
+from chalicelib.content import SLUG
 
 REQUIRED = ("slug", "title", "category", "published_at")
 OPTIONAL = ("summary", "source")

@@ -11,11 +11,13 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws import AwsClients
-from chalicelib.content.repository import ContentRepository
 from chalicelib.settings import Settings
+
+if TYPE_CHECKING:
+    from chalicelib.content.repository import ContentRepository
 
 
 class Runtime:
@@ -37,6 +39,8 @@ class Runtime:
 
     @cached_property
     def content(self) -> ContentRepository:
+        from chalicelib.content.repository import ContentRepository
+
         return ContentRepository(self.clients.dynamodb(), self.settings.content_table)
 
     @cached_property

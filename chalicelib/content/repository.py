@@ -25,7 +25,6 @@ from chalicelib.dynamo import from_item, to_item
 
 CONTACT_FIELDS = ("company", "contact_person", "phone", "tel", "email", "address", "wechat")
 SUMMARY_FIELDS = ("slug", "title", "published_at", "summary", "source")
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FEED_SK = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ#([a-z0-9]+(?:-[a-z0-9]+)*)$")
 _NEWS = "NEWS"
 

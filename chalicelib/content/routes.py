@@ -6,8 +6,11 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.content.repository import SLUG, InvalidCursor, UnknownCategory
+from chalicelib.content import SLUG
 from chalicelib.http import cacheable_response, error_response
+
+# The repository (and boto3's DynamoDB type helpers) load with the first request, not at
+# import: cold start is paid by every new Lambda instance before it can answer anything.
 
 NEWS_MAX_AGE = 60
 CONTACT_MAX_AGE = 300
@@ -40,6 +43,8 @@ def content_blueprint(runtime: Any) -> Blueprint:
             problems["category"] = "is not a known category"
         if problems:
             return _bad_parameters(problems)
+        from chalicelib.content.repository import InvalidCursor, UnknownCategory
+
         try:
             page = runtime.content.news(limit, params.get("cursor") or None, category)
         except InvalidCursor:

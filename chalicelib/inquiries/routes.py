@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib.http import error_response, header, json_response
-from chalicelib.inquiries.fields import (
-    FORM_TYPE,
-    JSON_TYPE,
-    TURNSTILE_FIELD,
-    BadRequest,
-    Invalid,
-    Submission,
-    parse_body,
-    validate,
-)
+
+if TYPE_CHECKING:
+    from chalicelib.inquiries.fields import Submission
 
 # Chalice itself refuses content types not listed here (415, reshaped by the middleware).
-ACCEPTED_TYPES = [JSON_TYPE, FORM_TYPE]
+# The inquiry modules are imported by the handler, so GET routes never load them.
+ACCEPTED_TYPES = ["application/json", "application/x-www-form-urlencoded"]
 MAX_IDEMPOTENCY_KEY = 255
 
 
@@ -35,6 +29,13 @@ def inquiries_blueprint(runtime: Any) -> Blueprint:
 
 
 def handle_submission(runtime: Any, request: Request) -> Response:
+    from chalicelib.inquiries.fields import (
+        TURNSTILE_FIELD,
+        BadRequest,
+        Invalid,
+        parse_body,
+        validate,
+    )
     from chalicelib.inquiries.service import IdempotencyConflict, Unavailable
     from chalicelib.inquiries.store import RateLimited
 
@@ -135,6 +136,7 @@ def _client_ip(request: Request) -> str:
 
 def _captcha(runtime: Any, submission: Submission, client_ip: str) -> bool | None:
     from chalicelib.inquiries.captcha import VERIFY_URL, verify_turnstile
+    from chalicelib.inquiries.fields import TURNSTILE_FIELD
 
     token = submission.values.get(TURNSTILE_FIELD)
     if not isinstance(token, str) or not token.strip():
