@@ -1,0 +1,79 @@
+"""Optional Cloudflare Turnstile: only when TURNSTILE_SECRET is set; a fake verifier stands in."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+
+from tests.conftest import lead_items, post_json, sent_emails
+from tests.test_inquiries import BUYER
+
+
+class FakeTurnstile(http.server.BaseHTTPRequestHandler):
+    """Accepts the token "good", refuses anything else, records what it was asked."""
+
+    seen: list[dict[str, list[str]]] = []  # noqa: RUF012 (a test double's shared log)
+
+    def do_POST(self) -> None:
+        length = int(self.headers["Content-Length"])
+        form = parse_qs(self.rfile.read(length).decode())
+        FakeTurnstile.seen.append(form)
+        body = json.dumps({"success": form.get("response") == ["good"]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def verifier() -> Iterator[str]:
+    FakeTurnstile.seen = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeTurnstile)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/siteverify"
+    server.shutdown()
+    server.server_close()
+
+
+def test_without_a_secret_no_captcha_is_asked(make_client: Any) -> None:
+    assert post_json(make_client(), BUYER).status_code == 201
+
+
+def test_valid_token_is_verified_and_the_lead_taken(
+    make_client: Any, verifier: str, settings: Any
+) -> None:
+    api = make_client(TURNSTILE_SECRET="s3cret", TURNSTILE_VERIFY_URL=verifier)
+    response = post_json(api, {**BUYER, "cf-turnstile-response": "good"})
+    assert response.status_code == 201
+    assert FakeTurnstile.seen[0]["secret"] == ["s3cret"]
+    assert lead_items(settings)[0]["captcha"] == "verified"
+
+
+@pytest.mark.parametrize("token", [None, "", "forged"])
+def test_missing_or_refused_token_is_422_and_nothing_stored(
+    make_client: Any, verifier: str, settings: Any, token: str | None
+) -> None:
+    api = make_client(TURNSTILE_SECRET="s3cret", TURNSTILE_VERIFY_URL=verifier)
+    fields = dict(BUYER) if token is None else {**BUYER, "cf-turnstile-response": token}
+    response = post_json(api, fields)
+    assert response.status_code == 422
+    assert "cf-turnstile-response" in response.json_body["error"]["fields"]
+    assert lead_items(settings) == [] and sent_emails() == []
+
+
+def test_verifier_outage_keeps_the_lead_marked_unverified(make_client: Any, settings: Any) -> None:
+    api = make_client(TURNSTILE_SECRET="s3cret", TURNSTILE_VERIFY_URL="http://127.0.0.1:9/")
+    response = post_json(api, {**BUYER, "cf-turnstile-response": "good"})
+    assert response.status_code == 201
+    assert lead_items(settings)[0]["captcha"] == "unverified"
+    assert len(sent_emails()) == 1
