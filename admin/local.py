@@ -32,6 +32,7 @@ class LocalOptions:
     moto_port: int = 0  # 0: any free port
     outbox: Path = ROOT / "outbox"
     endpoint_url: str | None = None  # an emulator already running; None: embed moto
+    use_aws: bool = False  # real AWS with the caller's credentials: no emulator, no provisioning
     quiet: bool = False
     env: Mapping[str, str] = field(default_factory=dict)  # settings overrides
     # botocore before-call hooks for the app's clients (tests: fault injection, counting)
@@ -55,8 +56,11 @@ class LocalService:
 
     def start(self) -> LocalService:
         options = self.options
-        self.endpoint_url = options.endpoint_url or self._start_moto()
-        _use_endpoint(self.endpoint_url)
+        if options.use_aws:
+            self.endpoint_url = "AWS, with your credentials"
+        else:
+            self.endpoint_url = options.endpoint_url or self._start_moto()
+            _use_endpoint(self.endpoint_url)
         site = self._serve_site()
         self.site_url = self._urls["site"] = f"http://{options.host}:{site.server_address[1]}"
         settings_env = self._settings_env()
@@ -68,14 +72,14 @@ class LocalService:
         from chalicelib.runtime import Runtime
         from chalicelib.settings import Settings
 
-        region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
-        deploy_stack(boto3.client("cloudformation", region_name=region), LOCAL_STAGE)
-        session = boto3.session.Session(region_name=region)
+        session = boto3.session.Session()
         for hook in options.hooks:
             session.events.register("before-call", hook)
         self.runtime = Runtime(Settings.from_env(settings_env), AwsClients(session))
-        verify_sender(self.runtime.clients.sesv2(), self.runtime.settings.sender_email)
-        load_seed(self.runtime.content)
+        if not options.use_aws:  # an emulator starts empty: build and fill it like prod
+            deploy_stack(session.client("cloudformation"), LOCAL_STAGE)
+            verify_sender(self.runtime.clients.sesv2(), self.runtime.settings.sender_email)
+            load_seed(self.runtime.content)
         self._serve_api()
         self._start_retry_loop()
         return self
@@ -107,15 +111,18 @@ class LocalService:
     def _settings_env(self) -> dict[str, str]:
         from admin.provision import table_names
 
+        default_origins = f"{self.site_url},{self.site_url.replace('127.0.0.1', 'localhost')}"
         env = {
             **table_names(LOCAL_STAGE),
-            "ALLOWED_ORIGINS": f"{self.site_url},{self.site_url.replace('127.0.0.1', 'localhost')}",
+            "ALLOWED_ORIGINS": default_origins,
             "SENDER_EMAIL": "Vigor Leads <leads@vigorautomobile.com>",
             "SALES_EMAILS": "sales@vigorautomobile.com",
             "AUTOREPLY_ENABLED": "true",
             "OUTBOX_DIR": str(self.options.outbox),
         }
         env.update(self.options.env)
+        if self.options.use_aws:  # the stage's settings, but the local demo site may call it
+            env["ALLOWED_ORIGINS"] += "," + default_origins
         return env
 
     def _serve_api(self) -> None:
