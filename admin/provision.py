@@ -6,7 +6,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
-from chalicelib.dynamo import error_code
+from chalicelib.aws import error_code
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "resources.json"
 

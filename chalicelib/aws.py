@@ -50,3 +50,11 @@ class AwsClients:
         if self._session is None:
             self._session = boto3.session.Session()
         return self._session.client(service, config=Config(**_CLIENT_CONFIG))  # type: ignore[arg-type]
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError, or None for anything else."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code"))
+    return None

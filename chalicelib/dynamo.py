@@ -32,11 +32,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(inner) for inner in value]
     return value
-
-
-def error_code(exc: BaseException) -> str | None:
-    """The AWS error code of a botocore ClientError, or None for anything else."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code"))
-    return None

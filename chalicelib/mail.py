@@ -16,6 +16,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from chalicelib.aws import error_code
+
 log = logging.getLogger(__name__)
 
 # In the deployment zip templates/ sits beside chalicelib/ (vendor/templates links to it,
@@ -106,7 +108,9 @@ class SesMailer:
         try:
             return str(self._ses.send_email(**args)["MessageId"])
         except Exception as exc:  # botocore raises many types; all mean "not sent"
-            raise MailError(f"SES did not accept the message: {type(exc).__name__}") from exc
+            # Only the error's code: SES messages can quote addresses (no personal data in logs).
+            reason = error_code(exc) or type(exc).__name__
+            raise MailError(f"SES did not accept the message ({reason})") from exc
 
 
 class OutboxMailer:

@@ -24,7 +24,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.dynamo import error_code, from_item, to_item
+from chalicelib.aws import error_code
+from chalicelib.dynamo import from_item, to_item
 
 WINDOW_SECONDS = 3600
 ACK_INTERVAL_SECONDS = 3600
@@ -98,8 +99,10 @@ class LeadStore:
                 self._db.transact_write_items(TransactItems=[write for _, write in named])
                 return claim_ack
             except Exception as exc:
-                if error_code(exc) != "TransactionCanceledException":
-                    raise StoreUnavailable(str(exc)) from exc
+                code = error_code(exc)
+                if code != "TransactionCanceledException":
+                    # The code only: error messages may quote item values (personal data).
+                    raise StoreUnavailable(code or type(exc).__name__) from exc
                 reasons = cancellation_reasons(exc)
             failed = {name: code for (name, _), code in zip(named, reasons, strict=False)}
             if failed.get("idempotency") == "ConditionalCheckFailed":
