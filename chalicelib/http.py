@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from chalice.app import Request, Response
@@ -124,27 +124,19 @@ class Cors:
 
 
 def rewrite_chalice_error(response: Response) -> Response:
-    """Give Chalice's own {"Code", "Message"} errors the documented shape."""
+    """Give Chalice's own {"Code", "Message"} errors (415, 405, 500, ...) the documented shape."""
     body = response.body
-    if response.status_code < 400 or not isinstance(body, (dict, str)):
+    if response.status_code < 400:
         return response
-    if isinstance(body, str):
-        if not body.startswith('{"Code"') and not body.startswith('{"message"'):
-            return response
+    if isinstance(body, str) and body.startswith('{"Code"'):
         try:
             body = json.loads(body)
         except ValueError:
             return response
-    if not isinstance(body, dict) or "error" in body:
+    if not isinstance(body, dict) or "Code" not in body:
         return response
-    if "Code" in body:
-        code = _CHALICE_CODES.get(str(body["Code"]), "error")
-        message = str(body.get("Message") or "The request could not be handled.")
-    elif "message" in body:  # the local gateway's API Gateway imitation
-        code = "not_found" if response.status_code in (403, 404) else "error"
-        message = "No such route." if code == "not_found" else str(body["message"])
-    else:
-        return response
+    code = _CHALICE_CODES.get(str(body["Code"]), "error")
+    message = str(body.get("Message") or "The request could not be handled.")
     if code == "internal_error":
         message = "An internal error occurred. Please try again later."
     rewritten = error_response(response.status_code, code, message)
@@ -152,6 +144,3 @@ def rewrite_chalice_error(response: Response) -> Response:
         if name.lower() != "content-type":
             rewritten.headers.setdefault(name, value)
     return rewritten
-
-
-Handler = Callable[[Any], Response]

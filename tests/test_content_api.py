@@ -210,3 +210,11 @@ def test_contact_not_yet_published_is_404(aws: None, settings: Any) -> None:
         response = empty.http.get("/contact")
     assert response.status_code == 404
     assert response.json_body["error"]["code"] == "not_found"
+
+
+def test_wrong_method_is_405_in_the_error_shape(client: Any) -> None:
+    for method, path, allowed in [("DELETE", "/news", "GET"), ("GET", "/inquiries", "POST")]:
+        response = client.http.request(method, path, body=b"", headers={})
+        assert response.status_code == 405
+        assert response.json_body["error"]["code"] == "method_not_allowed"
+        assert allowed in response.headers["Allow"]
