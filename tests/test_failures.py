@@ -173,3 +173,27 @@ def test_twenty_concurrent_posts_with_one_idempotency_key_make_one_lead(
     assert len(answers) == 20 and len(set(answers)) == 1
     assert len(lead_items(settings)) == 1
     assert len(sent_emails()) == 1
+
+
+def test_a_slow_request_skips_the_acknowledgement_but_not_sales(
+    make_client: Any, settings: Any
+) -> None:
+    from chalicelib.inquiries.service import InquiryService
+    from chalicelib.mail import Templates
+
+    runtime = make_client(AUTOREPLY_ENABLED="true").runtime
+    ticks = iter([0.0, 100.0])  # start of the request; after the sales email: far too late
+    service = InquiryService(
+        runtime.settings,
+        runtime.leads,
+        runtime.mailer,
+        Templates(),
+        clock=runtime.clock,
+        monotonic=lambda: next(ticks),
+    )
+    inquiry = Inquiry(name="Hans", email="hans@example.com", message="hi", locale="en")
+    service.submit(inquiry, client_ip="203.0.113.9")
+    (message,) = sent_emails()
+    assert message["To"] != "hans@example.com"
+    (lead,) = lead_items(settings)
+    assert lead["status"] == "sent" and lead["ack"] == "skipped"

@@ -25,6 +25,9 @@ from chalicelib.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# The acknowledgement is a courtesy: skipped when the request has already taken this long,
+# so that with slow AWS answers the visitor still gets an answer before API Gateway's 29 s.
+ACK_TIME_BUDGET_SECONDS = 8.0
 # How long the request that took a lead holds its claim before a retry may take over.
 # Longer than the function's timeout, so a retry never races a request still sending.
 CLAIM_LEASE_SECONDS = 300
@@ -64,6 +67,7 @@ class InquiryService:
         templates: Templates,
         clock: Callable[[], float] = time.time,
         new_id: Callable[[float], str] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         from chalicelib.ids import new_id as default_new_id
 
@@ -73,6 +77,7 @@ class InquiryService:
         self._templates = templates
         self._clock = clock
         self._new_id = new_id or default_new_id
+        self._monotonic = monotonic
 
     def submit(
         self,
@@ -84,6 +89,7 @@ class InquiryService:
         extra: dict[str, Any] | None = None,
     ) -> str:
         """Take the lead; returns its id. Raises RateLimited, IdempotencyConflict, Unavailable."""
+        ack_deadline = self._monotonic() + ACK_TIME_BUDGET_SECONDS
         now = self._clock()
         lead_id = self._new_id(now)
         claim_token = uuid.uuid4().hex
@@ -112,7 +118,9 @@ class InquiryService:
         if spam:
             log.info("lead %s: honeypot filled, kept as spam, nobody emailed", lead_id)
             return lead_id
-        self._notify(lead, claim_token, attempts=1, acknowledge=ack_claimed)
+        self._notify(
+            lead, claim_token, attempts=1, ack_deadline=ack_deadline if ack_claimed else None
+        )
         return lead_id
 
     def resend(self, lead: dict[str, Any], claim_token: str) -> bool:
@@ -122,12 +130,19 @@ class InquiryService:
     # ---- internals -------------------------------------------------------------------
 
     def _notify(
-        self, lead: dict[str, Any], claim_token: str, attempts: int, acknowledge: bool = False
+        self,
+        lead: dict[str, Any],
+        claim_token: str,
+        attempts: int,
+        ack_deadline: float | None = None,
     ) -> bool:
         settings, templates = self._settings, self._templates
         message_id, error = self._send(lambda: sales_notification(lead, settings, templates))
         ack = None
-        if acknowledge:
+        if ack_deadline is not None and self._monotonic() > ack_deadline:
+            ack = "skipped"  # AWS was slow: answer the visitor in time rather than acknowledge
+            log.warning("lead %s: acknowledgement skipped, request already slow", lead["id"])
+        elif ack_deadline is not None:
             ack_id, ack_error = self._send(lambda: acknowledgement(lead, settings, templates))
             ack = "sent" if ack_id else "failed"
             if ack_id is None:
