@@ -1,25 +1,48 @@
 """Serves the static demo site (site/) for `make run`, on its own origin.
 
 The pages must know where the API is, also with JavaScript off (the plain form's action),
-so the server fills two tokens in every .html file — %API_URL% and %SITE_URL% — and
-serves /config.js (window.VIGOR = {api, site}) for the scripts.
+so the server fills tokens in every .html file:
+
+* %API_URL% and %SITE_URL% — where the API and the site are;
+* %INQUIRY% — the `?inquiry=` query parameter when it is a lead id (a 26-character ULID),
+  else empty: the thanks page a plain form post is redirected to shows the reference
+  without JavaScript.
+
+It also serves /config.js (window.VIGOR = {api, site}) for the scripts, and sends a
+Content-Security-Policy that allows scripts and styles from the site only and network
+calls and form posts to the API only.
 """
 
 from __future__ import annotations
 
 import functools
+import html
 import http.server
 import json
+import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+# The lead id alphabet (Crockford base32, as chalicelib/ids.py); a ULID starts with 0-7.
+LEAD_ID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
+
+
+def inquiry_reference(query: str) -> str:
+    """The `inquiry` parameter of a query string if it is a lead id, else ""."""
+    values = parse_qs(query, keep_blank_values=True).get("inquiry") or [""]
+    value = values[0].strip().upper()
+    return html.escape(value) if LEAD_ID.fullmatch(value) else ""
 
 
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
     urls: Mapping[str, str] = {}
 
     def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0].split("#", 1)[0]
+        parts = urlsplit(self.path)
+        path = parts.path
         if path == "/config.js":
             self._send(
                 "application/javascript; charset=utf-8",
@@ -34,15 +57,45 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
                 text = file.read_text(encoding="utf-8")
                 for key, value in self.urls.items():
                     text = text.replace(f"%{key.upper()}_URL%", value)
-                self._send("text/html; charset=utf-8", text.encode("utf-8"))
+                text = text.replace("%INQUIRY%", inquiry_reference(parts.query))
+                self._send(
+                    "text/html; charset=utf-8",
+                    text.encode("utf-8"),
+                    {"Content-Security-Policy": self._content_security_policy()},
+                )
                 return
         super().do_GET()
 
-    def _send(self, content_type: str, body: bytes) -> None:
+    def list_directory(self, path: str | os.PathLike[str]) -> None:
+        self.send_error(404, "File not found")  # no directory listings
+        return None
+
+    def end_headers(self) -> None:
+        self.send_header("X-Content-Type-Options", "nosniff")
+        super().end_headers()
+
+    def _content_security_policy(self) -> str:
+        api = self.urls.get("api", "")
+        return "; ".join(
+            [
+                "default-src 'self'",
+                f"connect-src 'self' {api}".strip(),
+                f"form-action 'self' {api}".strip(),
+                "img-src 'self' data:",
+                "base-uri 'none'",
+                "frame-ancestors 'none'",
+            ]
+        )
+
+    def _send(
+        self, content_type: str, body: bytes, headers: Mapping[str, str] | None = None
+    ) -> None:
         self.send_response(200)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-cache")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 

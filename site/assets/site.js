@@ -1,0 +1,317 @@
+// Shared by every page: language, translated labels, API calls, small DOM helpers.
+// API data is only ever put into the page with textContent or attributes, never innerHTML.
+(function () {
+  "use strict";
+
+  const config = window.VIGOR || {};
+  const params = new URLSearchParams(location.search);
+  const asked = params.get("lang");
+  const lang =
+    asked === "zh" || asked === "en"
+      ? asked
+      : (navigator.language || "").toLowerCase().startsWith("zh")
+        ? "zh"
+        : "en";
+
+  // English is also written in the HTML, so pages read well before (or without) this script.
+  const STRINGS = {
+    en: {
+      welcome: "Welcome to Wenzhou Vigor Automobile Parts Co., Ltd",
+      skip: "Skip to content",
+      "nav.news": "News",
+      "nav.contact": "Contact us",
+      "nav.label": "Main",
+      "crumbs.location": "Your location:",
+      "crumbs.home": "Home",
+      "crumbs.news": "News",
+      "crumbs.contact": "Contact us",
+      "sidebar.categories": "Categories",
+      "sidebar.contact": "Contact us",
+      "news.title": "News",
+      "news.all": "All news",
+      "news.loading": "Loading…",
+      "news.empty": "No articles yet.",
+      "news.error": "The news could not be loaded. Please try again later.",
+      "news.unknownCategory": "There is no such news category.",
+      "news.older": "Older articles →",
+      "news.newest": "← Newest articles",
+      "news.pages": "More articles",
+      "news.source": "Source: {source}",
+      "news.noscript": "The news list needs JavaScript. You can still send us an inquiry on the contact page.",
+      "article.previous": "Previous:",
+      "article.next": "Next:",
+      "article.none": "none",
+      "article.nav": "More articles",
+      "article.notFound": "This article does not exist.",
+      "article.back": "Back to the news",
+      "contact.title": "Contact us",
+      "contact.contact_person": "Contact",
+      "contact.phone": "Phone",
+      "contact.tel": "Tel",
+      "contact.email": "Email",
+      "contact.address": "Address",
+      "contact.wechat": "WeChat",
+      "contact.error": "The contact details could not be loaded.",
+      "contact.noscript": "Write to us with the form below.",
+      "form.title": "Send us an inquiry",
+      "form.intro": "Tell us the part name or OE number and the quantity you need. Our sales team answers by email.",
+      "form.required": "(required)",
+      "form.optional": "(optional)",
+      "form.name": "Name",
+      "form.email": "Email",
+      "form.company": "Company",
+      "form.country": "Country",
+      "form.phone": "Phone",
+      "form.product": "Part name or OE number",
+      "form.quantity": "Quantity",
+      "form.message": "Message",
+      "form.honeypot": "Leave this field empty",
+      "form.cf-turnstile-response": "Anti-robot check",
+      "form.page": "Page address",
+      "form.locale": "Language",
+      "form.submit": "Send inquiry",
+      "form.sending": "Sending…",
+      "form.successTitle": "Thank you! We received your inquiry.",
+      "form.reference": "Your reference:",
+      "form.invalid": "Some fields need attention. Please check the messages below.",
+      "form.required.error": "{label} is required.",
+      "form.field.error": "{label} {message}.",
+      "form.field.sentence": "{label}: {message}",
+      "form.offline": "You seem to be offline, so your inquiry was not sent. Please check your connection and press “Send inquiry” again.",
+      "form.rateLimited": "Too many inquiries were sent from your network in a short time. Please try again in {minutes} minutes.",
+      "form.unavailable": "We could not take your inquiry right now. Please try again in a few minutes, or email us at {email}.",
+      "form.failed": "Your inquiry could not be sent: {message}",
+      "thanks.title": "Thank you",
+      "thanks.text": "We received your inquiry. Our sales team will answer you by email.",
+      "thanks.reference": "Your reference:",
+      "thanks.back": "Back to the news",
+      "thanks.another": "Send another inquiry",
+    },
+    zh: {
+      welcome: "欢迎访问 Wenzhou Vigor Automobile Parts Co., Ltd",
+      skip: "跳到正文",
+      "nav.news": "新闻中心",
+      "nav.contact": "联系我们",
+      "nav.label": "主导航",
+      "crumbs.location": "您的位置：",
+      "crumbs.home": "首页",
+      "crumbs.news": "新闻中心",
+      "crumbs.contact": "联系我们",
+      "sidebar.categories": "新闻分类",
+      "sidebar.contact": "联系我们",
+      "news.title": "新闻中心",
+      "news.all": "全部新闻",
+      "news.loading": "加载中…",
+      "news.empty": "暂无文章。",
+      "news.error": "新闻加载失败，请稍后再试。",
+      "news.unknownCategory": "没有这个新闻分类。",
+      "news.older": "更早的文章 →",
+      "news.newest": "← 最新文章",
+      "news.pages": "更多文章",
+      "news.source": "来源：{source}",
+      "news.noscript": "新闻列表需要启用 JavaScript。您仍可在“联系我们”页面发送询价。",
+      "article.previous": "上一篇：",
+      "article.next": "下一篇：",
+      "article.none": "没有了",
+      "article.nav": "更多文章",
+      "article.notFound": "该文章不存在。",
+      "article.back": "返回新闻列表",
+      "contact.title": "联系我们",
+      "contact.contact_person": "联系人",
+      "contact.phone": "手机",
+      "contact.tel": "电话",
+      "contact.email": "邮箱",
+      "contact.address": "地址",
+      "contact.wechat": "微信",
+      "contact.error": "联系方式加载失败。",
+      "contact.noscript": "请使用下面的表单联系我们。",
+      "form.title": "在线询价",
+      "form.intro": "请填写配件名称或 OE 号以及所需数量，我们的销售团队会通过邮件回复您。",
+      "form.required": "（必填）",
+      "form.optional": "（选填）",
+      "form.name": "姓名",
+      "form.email": "邮箱",
+      "form.company": "公司",
+      "form.country": "国家/地区",
+      "form.phone": "电话",
+      "form.product": "配件名称或 OE 号",
+      "form.quantity": "数量",
+      "form.message": "留言",
+      "form.honeypot": "请勿填写此项",
+      "form.cf-turnstile-response": "人机验证",
+      "form.page": "页面地址",
+      "form.locale": "语言",
+      "form.submit": "发送询价",
+      "form.sending": "正在发送…",
+      "form.successTitle": "谢谢！我们已收到您的询价。",
+      "form.reference": "您的询价编号：",
+      "form.invalid": "部分内容需要修改，请查看下方提示。",
+      "form.required.error": "请填写{label}。",
+      "form.field.error": "{label}：{message}",
+      "form.field.sentence": "{label}：{message}",
+      "form.offline": "网络连接似乎已断开，询价未发送。请检查网络后再次点击“发送询价”。",
+      "form.rateLimited": "短时间内从您的网络发送的询价过多，请在 {minutes} 分钟后重试。",
+      "form.unavailable": "我们暂时无法接收您的询价。请几分钟后重试，或发邮件至 {email}。",
+      "form.failed": "询价未能发送：{message}",
+      "thanks.title": "谢谢",
+      "thanks.text": "我们已收到您的询价，销售团队会通过邮件回复您。",
+      "thanks.reference": "您的询价编号：",
+      "thanks.back": "返回新闻列表",
+      "thanks.another": "再发一份询价",
+    },
+  };
+
+  function t(key, vars) {
+    const text = STRINGS[lang][key] ?? STRINGS.en[key] ?? key;
+    return text.replace(/\{(\w+)\}/g, (whole, name) =>
+      vars && name in vars ? String(vars[name]) : whole,
+    );
+  }
+
+  // A link to another page of the site that keeps an explicitly chosen language.
+  function href(page, query) {
+    const search = new URLSearchParams(query || {});
+    if (asked === "zh" || asked === "en") search.set("lang", asked);
+    const text = search.toString();
+    return text ? `${page}?${text}` : page;
+  }
+
+  // el("a", {href: "..."}, "text", child, ...): attributes and text only, never HTML.
+  function el(tag, attributes, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes || {})) {
+      if (value !== null && value !== undefined && value !== false) node.setAttribute(name, value);
+    }
+    for (const child of children) {
+      if (child !== null && child !== undefined) {
+        node.append(typeof child === "string" ? document.createTextNode(child) : child);
+      }
+    }
+    return node;
+  }
+
+  class ApiError extends Error {
+    constructor(status, body) {
+      super((body && body.error && body.error.message) || `HTTP ${status}`);
+      this.status = status;
+      this.body = body;
+    }
+  }
+
+  async function getJSON(path) {
+    const response = await fetch(config.api + path, { headers: { Accept: "application/json" } });
+    const body = await response.json().catch(() => null);
+    if (!response.ok) throw new ApiError(response.status, body);
+    return body;
+  }
+
+  function formatDate(iso) {
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return iso;
+    return date.toLocaleDateString(lang === "zh" ? "zh-CN" : "en-GB", {
+      year: "numeric",
+      month: "long",
+      day: "numeric",
+      timeZone: "UTC",
+    });
+  }
+
+  function renderCategories(list, items, current) {
+    const entries = [{ slug: "", name: t("news.all") }, ...items];
+    list.replaceChildren(
+      ...entries.map((category) =>
+        el(
+          "li",
+          {},
+          el(
+            "a",
+            {
+              href: href("index.html", category.slug ? { category: category.slug } : {}),
+              "aria-current": typeof current === "string" && category.slug === current ? "page" : null,
+            },
+            category.name,
+          ),
+        ),
+      ),
+    );
+  }
+
+  // The contact block: entries the site has no value for (null) are left out.
+  function renderContact(container, contact) {
+    const rows = [];
+    const add = (key, value, link) => {
+      if (value === null || value === undefined || value === "") return;
+      rows.push(
+        el("div", {}, el("dt", {}, t(`contact.${key}`)), el("dd", { "data-field": key }, link || value)),
+      );
+    };
+    add("contact_person", contact.contact_person);
+    add("phone", contact.phone, contact.phone && el("a", { href: telLink(contact.phone) }, contact.phone));
+    add("tel", contact.tel, contact.tel && el("a", { href: telLink(contact.tel) }, contact.tel));
+    add("email", contact.email, contact.email && el("a", { href: `mailto:${contact.email}` }, contact.email));
+    add("address", contact.address);
+    add("wechat", contact.wechat);
+    const company = contact.company ? el("p", { class: "company" }, contact.company) : null;
+    container.replaceChildren(...[company, el("dl", {}, ...rows)].filter(Boolean));
+  }
+
+  function telLink(number) {
+    // 0086-183... -> tel:+86183...
+    const digits = number.replace(/[^\d+]/g, "").replace(/^00/, "+");
+    return `tel:${digits}`;
+  }
+
+  async function loadSidebar(currentCategory) {
+    const list = document.getElementById("categories");
+    const contact = document.getElementById("sidebar-contact");
+    const [categories, block] = await Promise.allSettled([
+      getJSON("/news/categories"),
+      getJSON("/contact"),
+    ]);
+    if (list && categories.status === "fulfilled") {
+      renderCategories(list, categories.value.items, currentCategory);
+    }
+    if (contact && block.status === "fulfilled") renderContact(contact, block.value);
+    return categories.status === "fulfilled" ? categories.value.items : [];
+  }
+
+  // Translate the static labels and keep the chosen language on the site's own links.
+  function localize() {
+    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+    for (const node of document.querySelectorAll("[data-i18n]")) {
+      node.textContent = t(node.dataset.i18n);
+    }
+    for (const node of document.querySelectorAll("[data-i18n-label]")) {
+      node.setAttribute("aria-label", t(node.dataset.i18nLabel));
+    }
+    for (const link of document.querySelectorAll("a[data-page]")) {
+      link.href = href(link.dataset.page);
+    }
+    const switcher = document.getElementById("lang-switch");
+    if (switcher) {
+      const other = lang === "zh" ? "en" : "zh";
+      const query = new URLSearchParams(location.search);
+      query.set("lang", other);
+      switcher.href = `?${query}`;
+      switcher.lang = other === "zh" ? "zh-CN" : "en";
+      switcher.textContent = other === "zh" ? "中文" : "English";
+      switcher.hidden = false;
+    }
+  }
+
+  localize();
+
+  window.Vigor = {
+    config,
+    lang,
+    params,
+    t,
+    href,
+    el,
+    getJSON,
+    ApiError,
+    formatDate,
+    renderContact,
+    loadSidebar,
+  };
+})();
