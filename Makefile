@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint bench package chromium clean
+.PHONY: run test lint bench package chromium screenshots clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,8 @@ test: $(STAMP) chromium lint  ## the whole suite, as CI runs it (browser tests i
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium fonts-wqy-microhei >/dev/null; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -36,5 +37,8 @@ bench: $(STAMP)
 package: $(STAMP)  ## the deployment zip, as `chalice deploy` would build it
 	$(BIN)/chalice package --stage prod build/package
 
+screenshots: $(STAMP) chromium  ## regenerate docs/images from the running demo
+	$(BIN)/python -m tests.e2e.screenshots
+
 clean:
-	rm -rf $(VENV) build outbox .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build outbox test-artifacts .pytest_cache .mypy_cache .ruff_cache
