@@ -9,6 +9,7 @@ thread plays the scheduled retry. Every email SES accepts is copied to the outbo
 
 from __future__ import annotations
 
+import functools
 import http.server
 import os
 import threading
@@ -17,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from chalice.local import ChaliceRequestHandler
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_DIR = ROOT / "site"
@@ -33,7 +36,7 @@ class LocalOptions:
     outbox: Path = ROOT / "outbox"
     endpoint_url: str | None = None  # an emulator already running; None: embed moto
     use_aws: bool = False  # real AWS with the caller's credentials: no emulator, no provisioning
-    quiet: bool = False
+    quiet: bool = False  # no access log from the API server
     env: Mapping[str, str] = field(default_factory=dict)  # settings overrides
     # botocore before-call hooks for the app's clients (tests: fault injection, counting)
     hooks: tuple[Any, ...] = ()
@@ -134,6 +137,10 @@ class LocalService:
         app = create_app(self.runtime)
         config = Config.create(chalice_stage="dev", app_name="vigor-leads", project_dir=str(ROOT))
         server = create_local_server(app, config, self.options.host, self.options.api_port)
+        if self.options.quiet:  # tests and benchmarks: no access-log line per request
+            server.server.RequestHandlerClass = functools.partial(
+                _QuietChaliceHandler, app_object=server.app_object, config=config
+            )
         self.api_url = f"http://{self.options.host}:{server.server.server_address[1]}"
         self._urls["api"] = self.api_url
         self._servers.append(server.server)
@@ -166,6 +173,11 @@ class LocalService:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _QuietChaliceHandler(ChaliceRequestHandler):  # type: ignore[misc]
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
