@@ -4,7 +4,7 @@
 slug: how-to-adjust-the-car-mirror
 title: How to adjust the car mirror
 category: industry-new
-published_at: 2021-08-12T08:00:00Z
+published_at: 2021-08-12T08:00:00Z   (or `date: 2021-08-12`)
 summary: One sentence for the news list.
 source: Gasgoo            (optional)
 ---
@@ -21,6 +21,7 @@ from chalicelib.content import SLUG
 
 REQUIRED = ("slug", "title", "category", "published_at")
 OPTIONAL = ("summary", "source")
+ALIASES = {"date": "published_at"}
 
 
 class ArticleError(ValueError):
@@ -41,15 +42,21 @@ def parse_article(text: str, origin: str = "article") -> dict[str, Any]:
             continue
         key, sep, value = line.partition(":")
         key = key.strip()
+        key = ALIASES.get(key, key)
         if not sep or key not in REQUIRED + OPTIONAL:
             raise ArticleError(
                 f"{origin}:{number}: expected 'key: value' with key one of"
-                f" {', '.join(REQUIRED + OPTIONAL)}"
+                f" {', '.join(REQUIRED + OPTIONAL + tuple(ALIASES))}"
             )
         if key in meta:
-            raise ArticleError(f"{origin}:{number}: {key} is given twice")
+            named = "date/published_at" if key == "published_at" else key
+            raise ArticleError(f"{origin}:{number}: {named} is given twice")
         meta[key] = value.strip()
-    missing = [key for key in REQUIRED if not meta.get(key)]
+    missing = [
+        "date (or published_at)" if key == "published_at" else key
+        for key in REQUIRED
+        if not meta.get(key)
+    ]
     if missing:
         raise ArticleError(f"{origin}: front matter lacks {', '.join(missing)}")
     if not SLUG.match(meta["slug"]) or len(meta["slug"]) > 100:

@@ -16,10 +16,14 @@ class CommandError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit codes: 0 done, 1 AWS refused or failed, 2 bad usage or input, 130 interrupted."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error argparse printed (2)
+        return exc.code if isinstance(exc.code, int) else 2
     if not hasattr(args, "handler"):
-        parser.print_help()
+        parser.print_help(sys.stderr)
         return 2
     try:
         return int(args.handler(args) or 0)
@@ -28,6 +32,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        message = _aws_problem(exc, getattr(args, "stage", "dev"))
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,15 +48,29 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     serve.add_argument("--site-port", type=int, default=int(os.environ.get("SITE_PORT", "8001")))
     serve.add_argument("--outbox", type=Path, default=Path("outbox"))
+    serve.add_argument(
+        "--aws",
+        action="store_true",
+        help="serve against the stage's real AWS tables and SES with your credentials"
+        " (no emulator, nothing provisioned); default: an embedded moto server",
+    )
     serve.set_defaults(handler=_serve)
 
     provision = _command(
-        commands, "provision", "create or update the stage's tables; verify the SES sender"
+        commands,
+        "provision",
+        "create or update the stage's data stack (tables, SES configuration set) from"
+        " infra/resources.json; verify the SES sender; report the SES sandbox status",
     )
     provision.set_defaults(handler=_provision)
 
     seed = _command(commands, "seed", "load seed/ (contact, categories, articles) idempotently")
     seed.set_defaults(handler=_seed)
+
+    from admin import contact, leads, news
+
+    for module in (news, contact, leads):
+        module.register(commands)
     return parser
 
 
@@ -81,13 +105,20 @@ def _overrides() -> dict[str, str]:
 
 def _serve(args: argparse.Namespace) -> int:
     from admin.local import LocalOptions, serve_until_interrupted
+    from admin.stages import UnknownStage, stage_environment
 
+    try:
+        env = {**stage_environment(args.stage), **_overrides()} if args.aws else _overrides()
+    except UnknownStage as exc:
+        raise CommandError(str(exc)) from exc
     serve_until_interrupted(
         LocalOptions(
             api_port=args.port,
             site_port=args.site_port,
             outbox=args.outbox.resolve(),
             endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
+            use_aws=args.aws,
+            env=env,
         )
     )
     return 0
@@ -96,22 +127,10 @@ def _serve(args: argparse.Namespace) -> int:
 def _provision(args: argparse.Namespace) -> int:
     import boto3
 
-    from admin.provision import deploy_stack, stack_name, verify_sender
+    from admin.provision import provision
 
     runtime = _runtime(args.stage)
-    print(f"deploying stack {stack_name(args.stage)} from infra/resources.json ...", flush=True)
-    outputs = deploy_stack(boto3.client("cloudformation"), args.stage)
-    for key, value in sorted(outputs.items()):
-        print(f"  {key}: {value}")
-    status = verify_sender(runtime.clients.sesv2(), runtime.settings.sender_email)
-    print(f"SES sender {runtime.settings.sender_email}: {status}")
-    if status != "SUCCESS":
-        print(
-            "  SES sent a verification email to that address: open it and click the link.\n"
-            "  While the account is in the SES sandbox, SES also only delivers to verified\n"
-            "  addresses: verify SALES_EMAILS too, or request production access (README)."
-        )
-    return 0
+    return provision(runtime, args.stage, boto3.client("cloudformation"))
 
 
 def _seed(args: argparse.Namespace) -> int:
@@ -120,3 +139,48 @@ def _seed(args: argparse.Namespace) -> int:
     counts = load_seed(_runtime(args.stage).content)
     print(", ".join(f"{count} {name}" for name, count in counts.items()) + " loaded")
     return 0
+
+
+def _aws_problem(exc: Exception, stage: str) -> str | None:
+    """A sentence for an AWS error the admin can act on; None for anything else (a bug)."""
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        NoCredentialsError,
+        NoRegionError,
+    )
+
+    if isinstance(exc, NoCredentialsError):
+        return "no AWS credentials: run 'aws configure' or set AWS_PROFILE (docs/deploy.md, step 1)"
+    if isinstance(exc, NoRegionError):
+        return "no AWS region: set AWS_DEFAULT_REGION or `aws configure set region ...`"
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        text = exc.response.get("Error", {}).get("Message", str(exc))
+        if code == "ResourceNotFoundException":
+            return (
+                f"{text} - are the stage's tables there? run"
+                f" `python manage.py provision --stage {stage}` first"
+            )
+        if code in ("AccessDenied", "AccessDeniedException", "UnrecognizedClientException"):
+            return f"AWS refused ({code}): {text} - check your credentials and their permissions"
+        return f"AWS answered {code}: {text}"
+    if isinstance(exc, BotoCoreError):
+        return f"could not talk to AWS: {exc}"
+    return None
+
+
+# ---- for the command modules (admin/news.py, admin/contact.py, admin/leads.py) --------
+
+add_command = _command
+stage_runtime = _runtime
+
+
+def usage(parser: argparse.ArgumentParser) -> Any:
+    """A handler for a command group called without its sub-command: help, exit code 2."""
+
+    def handler(args: argparse.Namespace) -> int:
+        parser.print_help(sys.stderr)
+        return 2
+
+    return handler

@@ -1,0 +1,385 @@
+"""`manage.py leads ...`: list, show, export, resend, retry, mark, erase.
+
+Listing (list, export) walks the by_month index newest first, month by month, back to
+--since; spam leads (status "spam", the honeypot was filled) are left out unless
+--spam include|only or --status spam asks for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import io
+import json
+import sys
+import unicodedata
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from admin.cli import CommandError, add_command, stage_runtime, usage
+from admin.lead_admin import (
+    MARKS,
+    STATUSES,
+    Conflict,
+    Filter,
+    LeadAdmin,
+    LeadBusy,
+    LeadNotFound,
+    NotResendable,
+)
+
+LIST_DAYS = 90
+SPAM_CHOICES = ("exclude", "include", "only")
+
+
+def register(commands: Any) -> None:
+    group = commands.add_parser(
+        "leads",
+        help="list, show, export, resend, retry, mark and erase leads",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    group.set_defaults(handler=usage(group))
+    leads = group.add_subparsers(title="leads commands", metavar="COMMAND")
+
+    listing = add_command(leads, "list", "the newest leads first (default: the last 90 days)")
+    _filters(
+        listing, f"only leads received on or after this UTC day (default: {LIST_DAYS} days ago)"
+    )
+    listing.add_argument(
+        "--limit", type=_positive, default=50, help="show at most this many (default: 50)"
+    )
+    listing.set_defaults(handler=list_leads)
+
+    show = add_command(leads, "show", "one lead with every field")
+    show.add_argument("id", help="the lead id (the reference the visitor was given)")
+    show.add_argument("--json", action="store_true", help="print the stored item as JSON")
+    show.set_defaults(handler=show_lead)
+
+    export = add_command(
+        leads,
+        "export",
+        "every lead since a day as CSV (for Excel) or JSON Lines, streamed to stdout or a file",
+    )
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="default: csv")
+    _filters(
+        export,
+        "only leads received on or after this UTC day (default: as far back as leads are"
+        " kept, LEAD_RETENTION_DAYS)",
+    )
+    export.add_argument(
+        "-o", "--output", type=Path, help="write to this file instead of standard output"
+    )
+    export.set_defaults(handler=export_leads)
+
+    resend = add_command(leads, "resend", "email one lead to sales again, now")
+    resend.add_argument("id")
+    resend.add_argument(
+        "--force", action="store_true", help="also resend a lead that was already emailed"
+    )
+    resend.set_defaults(handler=resend_lead)
+
+    retry = add_command(
+        leads, "retry", "the retry sweep, now: resend every pending lead whose time has come"
+    )
+    retry.add_argument(
+        "--max", type=_positive, default=200, help="at most this many leads (default: 200)"
+    )
+    retry.set_defaults(handler=retry_leads)
+
+    mark = add_command(leads, "mark", "record that sales contacted or closed a lead")
+    mark.add_argument("id")
+    mark.add_argument("status", choices=MARKS)
+    mark.set_defaults(handler=mark_lead)
+
+    erase = add_command(
+        leads, "erase", "delete every lead of one email address (a GDPR erasure request)"
+    )
+    erase.add_argument("--email", required=True, metavar="ADDRESS")
+    erase.add_argument(
+        "--dry-run", action="store_true", help="show what would be deleted, delete nothing"
+    )
+    erase.set_defaults(handler=erase_leads)
+
+
+# ---- handlers -----------------------------------------------------------------------
+
+
+def list_leads(args: argparse.Namespace) -> int:
+    runtime = stage_runtime(args.stage)
+    store = _admin(runtime, page_size=min(args.limit + 1, 250))
+    since = _since(args.since, runtime.clock(), LIST_DAYS)
+    rows = store.newest_first(since, _filter(args))
+    shown = 0
+    widths = (17, 26, 9, 22, 30, 14, 24)
+    print(_line(("RECEIVED (UTC)", "ID", "STATUS", "NAME", "EMAIL", "COUNTRY", "PRODUCT"), widths))
+    for lead in rows:
+        if shown == args.limit:
+            print(
+                f"... more leads since {_day(since)}: raise --limit, narrow --since,"
+                " or use `leads export`",
+                file=sys.stderr,
+            )
+            break
+        received = str(lead.get("received_at", "")).replace("T", " ").rstrip("Z")[:16]
+        print(
+            _line(
+                (
+                    received,
+                    lead.get("id"),
+                    lead.get("status"),
+                    lead.get("name"),
+                    lead.get("email"),
+                    lead.get("country"),
+                    lead.get("product"),
+                ),
+                widths,
+            )
+        )
+        shown += 1
+    print(f"{shown} lead{'s' if shown != 1 else ''} since {_day(since)}", file=sys.stderr)
+    return 0
+
+
+def show_lead(args: argparse.Namespace) -> int:
+    lead_id = _lead_id(args.id)
+    runtime = stage_runtime(args.stage)
+    try:
+        lead = _admin(runtime).get(lead_id)
+    except LeadNotFound as exc:
+        raise CommandError(str(exc)) from None
+    if args.json:
+        print(json.dumps(lead, ensure_ascii=False, indent=2, sort_keys=True))
+        return 0
+    from admin.export import public
+
+    for name, value in public(lead).items():
+        if value is None:
+            continue
+        text = str(value)
+        if "\n" in text:
+            print(f"{name}:")
+            for line in text.splitlines():
+                print(f"    {line}")
+        else:
+            print(f"{name}: {text}")
+    if lead.get("status") == "pending" and lead.get("retry_at"):
+        print(f"next attempt: {_iso(int(lead['retry_at']))}")
+    return 0
+
+
+def export_leads(args: argparse.Namespace) -> int:
+    from admin.export import Progress, write_export
+
+    runtime = stage_runtime(args.stage)
+    since = _since(args.since, runtime.clock(), runtime.settings.lead_retention_days)
+    pages = _admin(runtime).pages(since, _filter(args))
+    progress = Progress(sys.stderr)
+    where = str(args.output) if args.output else "standard output"
+    print(f"exporting leads since {_day(since)} as {args.format} to {where}", file=sys.stderr)
+    with _output(args.output) as out:
+        count = write_export(pages, out, args.format, progress)
+    print(f"exported {count} lead{'s' if count != 1 else ''}", file=sys.stderr)
+    return 0
+
+
+def resend_lead(args: argparse.Namespace) -> int:
+    from chalicelib.inquiries.service import CLAIM_LEASE_SECONDS
+
+    lead_id = _lead_id(args.id)
+    runtime = stage_runtime(args.stage)
+    store = _admin(runtime)
+    token = uuid.uuid4().hex
+    try:
+        lead = store.claim_for_resend(lead_id, token, CLAIM_LEASE_SECONDS, force=args.force)
+    except (LeadNotFound, LeadBusy, NotResendable, Conflict) as exc:
+        raise CommandError(str(exc)) from None
+    sent = runtime.inquiries.resend(lead, token)
+    after = store.get(lead_id)
+    if sent:
+        print(f"lead {lead_id}: emailed to sales (SES message id {after.get('message_id')})")
+        return 0
+    print(f"error: SES did not take lead {lead_id}: {after.get('last_error')}", file=sys.stderr)
+    if after.get("status") == "pending":
+        print(
+            f"  it stays pending; the scheduled retry tries again at"
+            f" {_iso(int(after['retry_at']))}",
+            file=sys.stderr,
+        )
+    else:
+        print(f"  it is {after.get('status')} now", file=sys.stderr)
+    return 1
+
+
+def retry_leads(args: argparse.Namespace) -> int:
+    from chalicelib.inquiries.retry import retry_pending
+
+    runtime = stage_runtime(args.stage)
+    report = retry_pending(runtime.leads, runtime.inquiries, runtime.clock, max_leads=args.max)
+    print(
+        f"due: {report.due}, sent: {report.sent}, still pending: {report.still_pending},"
+        f" taken by another worker: {report.taken_by_others}"
+    )
+    return 0
+
+
+def mark_lead(args: argparse.Namespace) -> int:
+    lead_id = _lead_id(args.id)
+    runtime = stage_runtime(args.stage)
+    try:
+        before = _admin(runtime).mark(lead_id, args.status, runtime.settings.lead_retention_days)
+    except (LeadNotFound, Conflict) as exc:
+        raise CommandError(str(exc)) from None
+    previous = before.get("status")
+    if previous == args.status:
+        print(f"lead {lead_id} is already {args.status}")
+        return 0
+    print(f"lead {lead_id}: {previous} -> {args.status}")
+    if previous == "pending":
+        print("  its sales email had not gone out yet; it will not be retried")
+    if previous == "spam":
+        print(
+            f"  no longer treated as spam: kept {runtime.settings.lead_retention_days} days"
+            " like other leads"
+        )
+    return 0
+
+
+def erase_leads(args: argparse.Namespace) -> int:
+    address = args.email.strip()
+    if "@" not in address:
+        raise CommandError(f"--email needs an email address, got {args.email!r}")
+    runtime = stage_runtime(args.stage)
+    removed = 0
+    verb = "would delete" if args.dry_run else "deleted"
+    for lead in _admin(runtime).erase(address, dry_run=args.dry_run):
+        removed += 1
+        print(f"{verb} lead {lead['id']} (received {lead['received_at']}, {lead['status']})")
+    if removed == 0:
+        print(f"no leads stored for {address}")
+    else:
+        print(f"{verb} {removed} lead{'s' if removed != 1 else ''} of {address}")
+    if not args.dry_run:
+        print(
+            "  not covered here: copies in the sales mailbox, DynamoDB point-in-time backups"
+            " (kept up to 35 days) and exports made before"
+        )
+    return 0
+
+
+# ---- helpers ------------------------------------------------------------------------
+
+
+def _filters(parser: argparse.ArgumentParser, since_help: str) -> None:
+    parser.add_argument("--since", metavar="YYYY-MM-DD", type=_date, help=since_help)
+    parser.add_argument("--status", choices=STATUSES, help="only leads with this status")
+    parser.add_argument(
+        "--spam",
+        choices=SPAM_CHOICES,
+        default="exclude",
+        help="spam leads (honeypot filled): exclude (default), include, or only them",
+    )
+
+
+def _filter(args: argparse.Namespace) -> Filter:
+    if args.status is not None and args.spam == "only" and args.status != "spam":
+        raise CommandError(f"--spam only and --status {args.status} contradict each other")
+    return Filter(status=args.status, spam=args.spam)
+
+
+def _admin(runtime: Any, page_size: int = 250) -> LeadAdmin:
+    """Pages of at most 250 leads (DynamoDB also ends a page at 1 MB): what one page
+    costs in memory bounds what a whole export costs."""
+    return LeadAdmin(
+        runtime.clients.dynamodb(), runtime.settings.leads_table, runtime.clock, page_size
+    )
+
+
+def _since(day: datetime.date | None, now: float, default_days: int) -> float:
+    if day is None:
+        start = datetime.datetime.fromtimestamp(now, datetime.UTC) - datetime.timedelta(
+            days=default_days
+        )
+        day = start.date()
+    midnight = datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC)
+    return midnight.timestamp()
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a day like 2026-01-31, got {text!r}") from None
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return int(text)
+
+
+def _lead_id(text: str) -> str:
+    from chalicelib.ids import is_id
+
+    lead_id = text.strip().upper()
+    if not is_id(lead_id):
+        raise CommandError(
+            f"{text!r} is not a lead id (26 letters and digits, like 01JD3Q4Z8W6KQ9X2M5T7V0B1CE)"
+        )
+    return lead_id
+
+
+@contextmanager
+def _output(path: Path | None) -> Any:
+    if path is not None:
+        try:
+            handle = path.open("w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise CommandError(f"cannot write {path}: {exc.strerror}") from None
+        with handle:
+            yield handle
+        return
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # stdout replaced by a text-only stream
+        yield sys.stdout
+        return
+    sys.stdout.flush()
+    stream = io.TextIOWrapper(buffer, encoding="utf-8", newline="", write_through=True)
+    try:
+        yield stream
+    finally:
+        stream.flush()
+        stream.detach()  # leave sys.stdout's buffer open
+
+
+def _day(epoch: float) -> str:
+    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%Y-%m-%d")
+
+
+def _iso(epoch: int) -> str:
+    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _line(cells: tuple[Any, ...], widths: tuple[int, ...]) -> str:
+    return "  ".join(_cell(cell, width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+
+
+def _cell(value: Any, width: int) -> str:
+    """Fit text into `width` terminal columns (CJK characters take two), padded."""
+    text = " ".join(str(value if value is not None else "-").split())
+    size = sum(_columns(char) for char in text)
+    if size <= width:
+        return text + " " * (width - size)
+    kept, used = [], 0
+    for char in text:
+        if used + _columns(char) > width - 1:
+            break
+        kept.append(char)
+        used += _columns(char)
+    return "".join(kept) + "…" + " " * (width - used - 1)
+
+
+def _columns(char: str) -> int:
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
