@@ -19,6 +19,10 @@ from typing import Any
 from chalicelib.aws import error_code
 
 log = logging.getLogger(__name__)
+# CRLF line ends for SES. Header lines may run to RFC 5322's hard limit of 998: CPython 3.11
+# folds long non-ASCII headers between two encoded-words in place of a space, and mail
+# clients then drop that space ("Hans Müller" would read "HansMüller").
+_POLICY = SMTP.clone(max_line_length=998)
 
 # In the deployment zip templates/ sits beside chalicelib/ (vendor/templates links to it,
 # and Chalice copies vendor/ into the zip root), exactly as in the source tree.
@@ -45,7 +49,7 @@ class Email:
         return self.to_mime().as_bytes()
 
     def to_mime(self) -> EmailMessage:
-        message = EmailMessage(policy=SMTP)
+        message = EmailMessage(policy=_POLICY)
         message["From"] = self.sender
         message["To"] = ", ".join(self.to)
         if self.reply_to is not None:

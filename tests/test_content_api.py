@@ -218,3 +218,9 @@ def test_wrong_method_is_405_in_the_error_shape(client: Any) -> None:
         assert response.status_code == 405
         assert response.json_body["error"]["code"] == "method_not_allowed"
         assert allowed in response.headers["Allow"]
+
+
+def test_absurdly_long_limit_is_400(client: Any) -> None:
+    response = get(client, "/news?limit=" + "9" * 5000)
+    assert response.status_code == 400
+    assert "limit" in response.json_body["error"]["fields"]

@@ -372,3 +372,36 @@ def test_idempotency_key_expires_after_a_day(api: Any, settings: Any, clock: Any
     clock.advance(24 * 3600 + 1)
     second = post_json(api, BUYER, **{"Idempotency-Key": "daily"}).json_body["id"]
     assert first != second and len(lead_items(settings)) == 2
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "Hans\x85Müller"),  # NEL: a line break to mail headers
+        ("company", "ACME\u2028GmbH"),
+        ("name", "Hans \ud800"),  # a lone surrogate from JSON "\\ud800"
+        ("message", "broken \udfff text"),
+        ("name", "=?utf-8?q?Bill_Gates?="),  # would be decoded by mail clients
+    ],
+)
+def test_text_that_cannot_be_mailed_faithfully_is_422(
+    api: Any, settings: Any, field: str, value: str
+) -> None:
+    response = post_json(api, json.dumps({**BUYER, field: value}))
+    assert response.status_code == 422
+    assert field in response.json_body["error"]["fields"]
+    assert lead_items(settings) == [] and sent_emails() == []
+
+
+def test_absurdly_long_numbers_are_422_not_a_crash(api: Any) -> None:
+    response = post_json(api, {**BUYER, "quantity": "9" * 5000})
+    assert response.status_code == 422
+    assert "quantity" in response.json_body["error"]["fields"]
+
+
+def test_long_non_ascii_name_keeps_its_spaces_in_headers(api: Any) -> None:
+    name = "Łukasz Søren An Hans 采购部 采购部 Çelik Ørsted Søren"
+    assert post_json(api, {**BUYER, "name": name, "company": "采购部 Çelik"}).status_code == 201
+    message = only_email()
+    assert message["Reply-To"].addresses[0].display_name == name
+    assert message["Subject"].startswith(f"Inquiry from {name}, 采购部 Çelik")

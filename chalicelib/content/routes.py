@@ -67,7 +67,7 @@ def content_blueprint(runtime: Any) -> Blueprint:
 def _limit(raw: str | None, problems: dict[str, str]) -> int:
     if raw is None:
         return DEFAULT_LIMIT
-    if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_LIMIT:
+    if raw.isascii() and raw.isdigit() and len(raw) <= 3 and 1 <= int(raw) <= MAX_LIMIT:
         return int(raw)
     problems["limit"] = f"must be a whole number from 1 to {MAX_LIMIT}"
     return DEFAULT_LIMIT

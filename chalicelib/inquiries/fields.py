@@ -34,10 +34,17 @@ TEXT_FIELDS: dict[str, tuple[int, bool, bool]] = {
 }
 MAX_QUANTITY = 10_000_000
 LOCALES = ("en", "zh")
-# C0 controls, DEL and the Unicode line/paragraph separators: never in a one-line field.
-_SINGLE_LINE_FORBIDDEN = re.compile("[\x00-\x1f\x7f\u2028\u2029]")
+# C0 and C1 controls (NEL, U+0085, is a line break to str.splitlines and to mail headers),
+# DEL and the Unicode line/paragraph separators: never in a one-line field.
+_SINGLE_LINE_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # In the message: newlines and tabs are fine, other control characters are not.
-_MULTI_LINE_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MULTI_LINE_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# A lone surrogate (JSON "\ud800") is not a character: it cannot be stored or mailed.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# "=?" opens an RFC 2047 encoded-word: in a header, mail clients would decode it and show
+# sales something other than what the visitor typed.
+HEADER_FIELDS = ("name", "company", "country", "product")
+MAX_DIGITS = 9
 
 
 class BadRequest(ValueError):
@@ -183,7 +190,9 @@ def validate(
             continue
         text = unicodedata.normalize("NFC", raw.strip())
         forbidden = _MULTI_LINE_FORBIDDEN if multi_line else _SINGLE_LINE_FORBIDDEN
-        if forbidden.search(text):
+        if _SURROGATE.search(text):
+            errors[name] = "contains characters that are not valid text"
+        elif forbidden.search(text):
             errors[name] = (
                 "must not contain control characters"
                 if multi_line
@@ -191,6 +200,8 @@ def validate(
             )
         elif len(text) > max_length:
             errors[name] = f"must be at most {max_length} characters"
+        elif name in HEADER_FIELDS and "=?" in text:
+            errors[name] = "must not contain the characters =?"
         else:
             clean[name] = text
 
@@ -233,7 +244,12 @@ def _quantity(raw: Any) -> int | str | None:
         return message
     if isinstance(raw, int):
         value = raw
-    elif isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
+    elif (
+        isinstance(raw, str)
+        and raw.strip().isascii()
+        and raw.strip().isdigit()
+        and len(raw.strip().lstrip("0")) <= MAX_DIGITS  # int() of huge strings is refused
+    ):
         value = int(raw.strip())
     else:
         return message

@@ -139,7 +139,10 @@ def _captcha(runtime: Any, submission: Submission, client_ip: str) -> bool | Non
     from chalicelib.inquiries.fields import TURNSTILE_FIELD
 
     token = submission.values.get(TURNSTILE_FIELD)
-    if not isinstance(token, str) or not token.strip():
+    # Turnstile tokens are short ASCII: anything else is refused without asking Cloudflare.
+    if not isinstance(token, str) or not token.strip() or len(token) > 2048:
+        return False
+    if not token.isascii() or not token.strip().isprintable():
         return False
     url = runtime.settings.turnstile_verify_url or VERIFY_URL
     return verify_turnstile(runtime.settings.turnstile_secret, token.strip(), client_ip, url)
