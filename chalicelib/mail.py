@@ -133,7 +133,9 @@ class OutboxMailer:
         stem = self._directory / f"{_timestamp()}-{_safe(message_id)}"
         stem.with_suffix(".eml").write_bytes(email.raw)
         stem.with_suffix(".html").write_text(email.html, encoding="utf-8")
-        print(f"outbox: {stem}.eml  to={','.join(email.to)}  subject={email.subject!r}", flush=True)
+        # The path and the lead id only: the console is a log, and logs hold no personal data.
+        lead_id = dict(email.headers).get("X-Vigor-Lead-Id", "-")
+        print(f"outbox: {stem}.eml (lead {lead_id})", flush=True)
         return message_id
 
 
