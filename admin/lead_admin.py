@@ -19,9 +19,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.aws import error_code
-from chalicelib.dynamo import from_item, to_item
-from chalicelib.inquiries.store import PENDING
+from chalicelib.dynamo import conditional_write, from_item, to_item
+from chalicelib.inquiries.store import PENDING, lead_key
 
 MONTH_INDEX = "by_month"
 EMAIL_INDEX = "by_email"
@@ -119,7 +118,7 @@ class LeadAdmin:
 
     def get(self, lead_id: str) -> dict[str, Any]:
         response = self._db.get_item(
-            TableName=self._table, Key=to_item(_lead_key(lead_id)), ConsistentRead=True
+            TableName=self._table, Key=to_item(lead_key(lead_id)), ConsistentRead=True
         )
         if "Item" not in response:
             raise LeadNotFound(lead_id)
@@ -231,23 +230,21 @@ class LeadAdmin:
                 + "; only pending, failed or (with --force) sent leads are resent"
             )
         values.update({":lease": lease, ":token": claim_token, ":seen": status})
-        try:
-            response = self._db.update_item(
-                TableName=self._table,
-                Key=to_item(_lead_key(lead_id)),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_item(values),
-                ReturnValues="ALL_NEW",
+        response = conditional_write(
+            self._db.update_item,
+            TableName=self._table,
+            Key=to_item(lead_key(lead_id)),
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_item(values),
+            ReturnValues="ALL_NEW",
+        )
+        if response is None:
+            raise Conflict(
+                f"lead {lead_id} changed while it was being claimed (another worker"
+                " may be sending it); run the command again"
             )
-        except Exception as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                raise Conflict(
-                    f"lead {lead_id} changed while it was being claimed (another worker"
-                    " may be sending it); run the command again"
-                ) from None
-            raise
         return from_item(response["Attributes"])
 
     def mark(self, lead_id: str, status: str, lead_retention_days: int) -> dict[str, Any]:
@@ -270,21 +267,19 @@ class LeadAdmin:
             values[":expires"] = max(
                 int(lead.get("expires_at", 0)), received + lead_retention_days * _DAY
             )
-        try:
-            self._db.update_item(
-                TableName=self._table,
-                Key=to_item(_lead_key(lead_id)),
-                UpdateExpression=f"SET {', '.join(sets)} REMOVE retry_pk, retry_at, claim_token",
-                ConditionExpression="attribute_exists(pk) AND #status = :seen",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_item(values),
+        marked = conditional_write(
+            self._db.update_item,
+            TableName=self._table,
+            Key=to_item(lead_key(lead_id)),
+            UpdateExpression=f"SET {', '.join(sets)} REMOVE retry_pk, retry_at, claim_token",
+            ConditionExpression="attribute_exists(pk) AND #status = :seen",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_item(values),
+        )
+        if marked is None:
+            raise Conflict(
+                f"lead {lead_id} changed while it was being marked; run the command again"
             )
-        except Exception as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                raise Conflict(
-                    f"lead {lead_id} changed while it was being marked; run the command again"
-                ) from None
-            raise
         return lead
 
     def erase(self, address: str, dry_run: bool = False) -> Iterator[dict[str, Any]]:
@@ -302,28 +297,22 @@ class LeadAdmin:
                 if "Item" in response:
                     yield _summary(from_item(response["Item"]))
                 continue
-            try:
-                response = self._db.delete_item(
-                    TableName=self._table,
-                    Key=to_item({"pk": key["pk"], "sk": key["sk"]}),
-                    # the index may lag a little: only ever delete what holds this address
-                    ConditionExpression="email_pk = :email",
-                    ExpressionAttributeValues=to_item({":email": key["email_pk"]}),
-                    ReturnValues="ALL_OLD",
-                )
-            except Exception as exc:
-                if error_code(exc) == "ConditionalCheckFailedException":
-                    continue  # already gone (or no longer this address's)
-                raise
-            yield _summary(from_item(response.get("Attributes", {})))
+            removed = conditional_write(
+                self._db.delete_item,
+                TableName=self._table,
+                Key=to_item({"pk": key["pk"], "sk": key["sk"]}),
+                # the index may lag a little: only ever delete what holds this address
+                ConditionExpression="email_pk = :email",
+                ExpressionAttributeValues=to_item({":email": key["email_pk"]}),
+                ReturnValues="ALL_OLD",
+            )
+            if removed is None:
+                continue  # already gone (or no longer this address's)
+            yield _summary(from_item(removed.get("Attributes", {})))
 
 
 def _summary(row: dict[str, Any]) -> dict[str, Any]:
     return {"id": row.get("id"), "received_at": row.get("received_at"), "status": row.get("status")}
-
-
-def _lead_key(lead_id: str) -> dict[str, str]:
-    return {"pk": f"LEAD#{lead_id}", "sk": "LEAD"}
 
 
 def _utc(epoch: float) -> datetime.datetime:

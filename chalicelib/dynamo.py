@@ -6,10 +6,13 @@ The low-level client is used instead of the resource API: it is cheaper to creat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from chalicelib.aws import error_code
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -32,3 +35,18 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(inner) for inner in value]
     return value
+
+
+def conditional_write(write: Callable[..., Any], **request: Any) -> dict[str, Any] | None:
+    """Run a conditional put/update/delete; None when its condition did not hold.
+
+    Every state change is a conditional write, and a failed condition is an answer
+    ("someone else got there first"), not an error. Any other error is raised.
+    """
+    try:
+        response: dict[str, Any] = write(**request)
+    except Exception as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return None
+        raise
+    return response

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.aws import error_code
-from chalicelib.dynamo import from_item, to_item
+from chalicelib.dynamo import conditional_write, from_item, to_item
 
 WINDOW_SECONDS = 3600
 ACK_INTERVAL_SECONDS = 3600
@@ -269,20 +269,16 @@ class LeadStore:
         if error is not None:
             sets.append("last_error = :error")
             values[":error"] = error[:500]
-        try:
-            self._db.update_item(
-                TableName=self._table,
-                Key=to_item(_lead_key(lead_id)),
-                UpdateExpression=f"SET {', '.join(sets)} REMOVE {', '.join(removes)}",
-                ConditionExpression="#status = :pending AND claim_token = :token",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_item(values),
-            )
-        except Exception as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        settled = conditional_write(
+            self._db.update_item,
+            TableName=self._table,
+            Key=to_item(lead_key(lead_id)),
+            UpdateExpression=f"SET {', '.join(sets)} REMOVE {', '.join(removes)}",
+            ConditionExpression="#status = :pending AND claim_token = :token",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_item(values),
+        )
+        return settled is not None
 
     def due(self, now: int, page_size: int = 25) -> Iterator[tuple[str, int]]:
         """(lead id, retry_at) of pending leads whose retry time has come, oldest first."""
@@ -306,32 +302,28 @@ class LeadStore:
         self, lead_id: str, seen_retry_at: int, claim_token: str, lease_until: int
     ) -> dict[str, Any] | None:
         """Take a due lead for one retry; None when someone else took it first."""
-        try:
-            response = self._db.update_item(
-                TableName=self._table,
-                Key=to_item(_lead_key(lead_id)),
-                UpdateExpression="SET retry_at = :lease, claim_token = :token",
-                ConditionExpression="#status = :pending AND retry_at = :seen",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_item(
-                    {
-                        ":lease": lease_until,
-                        ":token": claim_token,
-                        ":pending": "pending",
-                        ":seen": seen_retry_at,
-                    }
-                ),
-                ReturnValues="ALL_NEW",
-            )
-        except Exception as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return None
-            raise
-        return from_item(response["Attributes"])
+        response = conditional_write(
+            self._db.update_item,
+            TableName=self._table,
+            Key=to_item(lead_key(lead_id)),
+            UpdateExpression="SET retry_at = :lease, claim_token = :token",
+            ConditionExpression="#status = :pending AND retry_at = :seen",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_item(
+                {
+                    ":lease": lease_until,
+                    ":token": claim_token,
+                    ":pending": "pending",
+                    ":seen": seen_retry_at,
+                }
+            ),
+            ReturnValues="ALL_NEW",
+        )
+        return None if response is None else from_item(response["Attributes"])
 
     def get(self, lead_id: str) -> dict[str, Any] | None:
         response = self._db.get_item(
-            TableName=self._table, Key=to_item(_lead_key(lead_id)), ConsistentRead=True
+            TableName=self._table, Key=to_item(lead_key(lead_id)), ConsistentRead=True
         )
         return from_item(response["Item"]) if "Item" in response else None
 
@@ -341,7 +333,7 @@ def cancellation_reasons(exc: Exception) -> list[str]:
     return [str(r.get("Code") or "None") for r in response.get("CancellationReasons", [])]
 
 
-def _lead_key(lead_id: str) -> dict[str, str]:
+def lead_key(lead_id: str) -> dict[str, str]:
     return {"pk": f"LEAD#{lead_id}", "sk": "LEAD"}
 
 
