@@ -12,13 +12,11 @@ from typing import Any
 
 # Short timeouts: a visitor is waiting, and a slow dependency must fail fast so the
 # fallback channel (email when DynamoDB is down, retry when SES is down) can take over.
-# Worst case per call: 2 attempts x (1 s connect + 3 s read), so even a request that meets
-# slow answers on every call ends within API Gateway's 29 s and the function's 30 s.
-_CLIENT_CONFIG = {
-    "connect_timeout": 1,
-    "read_timeout": 3,
-    "retries": {"mode": "standard", "total_max_attempts": 2},
-}
+# DynamoDB writes here are conditional, so a second attempt is safe. SES SendEmail is not
+# idempotent: a retry after a slow answer could mail sales twice, so SES gets one attempt
+# (a failure leaves the lead pending and the retry sweep sends it, exactly once).
+_ATTEMPTS = {"sesv2": 1}
+_CLIENT_CONFIG = {"connect_timeout": 1, "read_timeout": 3}
 
 
 class AwsClients:
@@ -51,7 +49,9 @@ class AwsClients:
 
         if self._session is None:
             self._session = boto3.session.Session()
-        return self._session.client(service, config=Config(**_CLIENT_CONFIG))  # type: ignore[arg-type]
+        retries = {"mode": "standard", "total_max_attempts": _ATTEMPTS.get(service, 2)}
+        config = Config(**_CLIENT_CONFIG, retries=retries)  # type: ignore[arg-type]
+        return self._session.client(service, config=config)
 
 
 def error_code(exc: BaseException) -> str | None:

@@ -197,3 +197,55 @@ def test_a_slow_request_skips_the_acknowledgement_but_not_sales(
     assert message["To"] != "hans@example.com"
     (lead,) = lead_items(settings)
     assert lead["status"] == "sent" and lead["ack"] == "skipped"
+
+
+def test_a_sweep_stops_claiming_when_its_time_is_up(
+    make_client: Any, faults: Any, clock: Any
+) -> None:
+    api = make_client()
+    faults.fail("sesv2.SendEmail", "throttle")
+    for n in range(3):
+        post_json(api, {**BUYER, "email": f"t{n}@example.com"})
+    faults.heal()
+    clock.advance(61)
+    ticks = iter([0.0, 1.0, 25.0, 26.0])  # budget start, first lead, then past 20 s
+    runtime = api.runtime
+    report = retry_pending(
+        runtime.leads, runtime.inquiries, runtime.clock, monotonic=lambda: next(ticks)
+    )
+    assert (report.due, report.sent) == (1, 1)
+    assert sweep(api).sent == 2  # the next run takes the rest
+
+
+def test_committed_write_whose_answer_was_lost_is_emailed_once(
+    make_client: Any, settings: Any, clock: Any
+) -> None:
+    from botocore.exceptions import ReadTimeoutError
+
+    api = make_client()
+    db = api.runtime.leads._db
+    real = db.transact_write_items
+
+    def commit_then_time_out(**kwargs: Any) -> Any:
+        real(**kwargs)
+        raise ReadTimeoutError(endpoint_url="https://dynamodb")
+
+    db.transact_write_items = commit_then_time_out
+    assert post_json(api, BUYER).status_code == 201
+    db.transact_write_items = real
+    clock.advance(3600)
+    assert sweep(api).due == 0
+    assert len(sent_emails()) == 1
+    assert lead_items(settings)[0]["status"] == "sent"
+
+
+def test_replay_whose_first_answer_cannot_be_read_is_503_not_a_second_lead(
+    make_client: Any, faults: Any, settings: Any
+) -> None:
+    api = make_client()
+    assert post_json(api, BUYER, **{"Idempotency-Key": "k1"}).status_code == 201
+    faults.fail("dynamodb.GetItem", "throttle")
+    response = post_json(api, BUYER, **{"Idempotency-Key": "k1"})
+    assert response.status_code == 503
+    assert response.json_body["error"]["code"] == "service_unavailable"
+    assert len(lead_items(settings)) == 1 and len(sent_emails()) == 1

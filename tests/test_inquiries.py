@@ -405,3 +405,18 @@ def test_long_non_ascii_name_keeps_its_spaces_in_headers(api: Any) -> None:
     message = only_email()
     assert message["Reply-To"].addresses[0].display_name == name
     assert message["Subject"].startswith(f"Inquiry from {name}, 采购部 Çelik")
+
+
+@pytest.mark.parametrize("field", ["page", "redirect"])
+def test_unparseable_url_is_422_not_a_crash(api: Any, field: str) -> None:
+    response = post_form(api, {**BUYER, field: "http://[::1"})
+    assert response.status_code == 422
+    assert field in response.json_body["error"]["fields"]
+
+
+def test_address_cannot_smuggle_fields_into_the_reply_links(api: Any) -> None:
+    address = "sales?cc=attacker%40evil.com&body=pay@example.com"
+    assert post_json(api, {**BUYER, "email": address}).status_code == 201
+    html = body_of(only_email(), "html")
+    assert 'href="mailto:sales?cc' not in html
+    assert 'href="mailto:sales%3Fcc%3Dattacker%2540evil.com%26body%3Dpay%40example.com' in html

@@ -257,12 +257,18 @@ def _quantity(raw: Any) -> int | str | None:
 
 
 def _is_web_url(value: str) -> bool:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 literal)
+        return False
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def _same_origin_allowed(value: str, allowed_origins: tuple[str, ...]) -> bool:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 literal)
+        return False
     if parts.scheme not in ("http", "https") or not parts.netloc or "\\" in value:
         return False
     origin = f"{parts.scheme}://{parts.netloc}".lower()

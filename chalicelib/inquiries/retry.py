@@ -32,12 +32,17 @@ def retry_pending(
     service: InquiryService,
     clock: Callable[[], float] = time.time,
     max_leads: int = 200,
+    time_budget_seconds: float = 20.0,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> SweepReport:
-    """Resend up to `max_leads` due leads (bounded, so one run fits the function timeout)."""
+    """Resend up to `max_leads` due leads, claiming no new one once `time_budget_seconds`
+    have passed: a run killed by the function's 30 s timeout mid-send would mail a lead
+    twice. What is left waits for the next run."""
     report = SweepReport()
     now = int(clock())
+    stop_at = monotonic() + time_budget_seconds
     for lead_id, seen_retry_at in store.due(now):
-        if report.due >= max_leads:
+        if report.due >= max_leads or monotonic() > stop_at:
             break
         report.due += 1
         token = uuid.uuid4().hex

@@ -19,7 +19,14 @@ from typing import Any
 
 from chalicelib.inquiries.fields import Inquiry
 from chalicelib.inquiries.messages import acknowledgement, sales_notification
-from chalicelib.inquiries.store import PENDING, Admission, Duplicate, LeadStore, StoreUnavailable
+from chalicelib.inquiries.store import (
+    PENDING,
+    Admission,
+    Duplicate,
+    LeadStore,
+    ReplayUnknown,
+    StoreUnavailable,
+)
 from chalicelib.mail import Email, Templates
 from chalicelib.settings import Settings
 
@@ -109,11 +116,15 @@ class InquiryService:
             if duplicate.fingerprint != admission.fingerprint:
                 raise IdempotencyConflict(idempotency_key) from None
             return duplicate.lead_id
+        except ReplayUnknown as exc:
+            # The key was seen but its first answer cannot be read now. Taking the lead again
+            # could mail it twice: ask the client to retry with the same key instead.
+            raise Unavailable(str(exc)) from exc
         except StoreUnavailable as exc:
             log.error("lead %s: DynamoDB unavailable (%s); emailing sales only", lead_id, exc)
             if spam:
                 return lead_id  # a bot's submission is not worth the fallback channel
-            self._email_without_store(lead)
+            self._email_without_store(lead, claim_token)
             return lead_id
         if spam:
             log.info("lead %s: honeypot filled, kept as spam, nobody emailed", lead_id)
@@ -184,7 +195,7 @@ class InquiryService:
         except Exception as exc:  # SES down, throttled, rejected — or a template bug
             return None, f"{type(exc).__name__}: {exc}"[:300]
 
-    def _email_without_store(self, lead: dict[str, Any]) -> None:
+    def _email_without_store(self, lead: dict[str, Any], claim_token: str) -> None:
         message_id, error = self._send(
             lambda: sales_notification(lead, self._settings, self._templates, stored=False)
         )
@@ -194,6 +205,14 @@ class InquiryService:
             )
             raise Unavailable(error)
         log.warning("lead %s: not stored; its only copy is sales email %s", lead["id"], message_id)
+        # The write may have committed after all (its answer was lost): then mark it sent,
+        # or the retry sweep would mail it a second time. No such lead: the condition fails.
+        try:
+            self._store.record_outcome(
+                lead["id"], claim_token, sent=True, attempts=1, message_id=message_id
+            )
+        except Exception as exc:
+            log.warning("lead %s: could not check for a committed write (%s)", lead["id"], exc)
 
     def _lead_item(
         self,

@@ -38,6 +38,10 @@ class StoreUnavailable(RuntimeError):
     """DynamoDB could not take the write (unreachable, throttled, erroring)."""
 
 
+class ReplayUnknown(RuntimeError):
+    """An Idempotency-Key was seen before, but its first answer could not be read."""
+
+
 class RateLimited(Exception):
     def __init__(self, retry_after: int, limit: str) -> None:
         super().__init__(f"rate limited by {limit}")
@@ -115,6 +119,8 @@ class LeadStore:
                 if failed.get(name) == "ConditionalCheckFailed":
                     retry_after = max(1, int(WINDOW_SECONDS - now % WINDOW_SECONDS))
                     raise RateLimited(retry_after, name)
+            if failed.get("lead") == "ConditionalCheckFailed":
+                return False  # ids are unique: only our own earlier attempt can have written it
             if failed.get("ack") == "ConditionalCheckFailed":
                 claim_ack = False  # acknowledged within the hour: take the lead without one
                 continue
@@ -215,9 +221,12 @@ class LeadStore:
         )
 
     def _duplicate(self, key: str) -> Duplicate | None:
-        response = self._db.get_item(
-            TableName=self._table, Key=to_item(_idempotency_key(key)), ConsistentRead=True
-        )
+        try:
+            response = self._db.get_item(
+                TableName=self._table, Key=to_item(_idempotency_key(key)), ConsistentRead=True
+            )
+        except Exception as exc:
+            raise ReplayUnknown(error_code(exc) or type(exc).__name__) from exc
         if "Item" not in response:
             return None
         row = from_item(response["Item"])
