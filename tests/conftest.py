@@ -189,8 +189,10 @@ class Faults:
     def __call__(self, event_name: str, **_: Any) -> Any:
         _, service, operation = event_name.split(".", 2)
         kind = self.failing.get(f"{service}.{operation}") or self.failing.get(f"{service}.*")
-        if kind is None:
-            return None
+        return None if kind is None else self.answer(service, kind)
+
+    def answer(self, service: str, kind: str) -> Any:
+        """Raise or return what botocore would see for this kind of failure."""
         if kind == "unreachable":
             from botocore.exceptions import EndpointConnectionError
 

@@ -52,18 +52,8 @@ class Switchboard(Faults):
             with self._lock:
                 self._calls[name] = count = self._calls.get(name, 0) + 1
             if count % self.every[name] == 0:
-                return _throttled()
+                return self.answer(service, "throttle")
         return super().__call__(event_name, **kwargs)
-
-
-def _throttled() -> Any:
-    status, code, message = Faults.ERRORS["throttle"]
-
-    class _Http:
-        status_code = status
-        headers: dict[str, str] = {}  # noqa: RUF012
-
-    return _Http(), {"Error": {"Code": code, "Message": message}}
 
 
 SWITCHBOARD = Switchboard()

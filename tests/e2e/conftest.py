@@ -11,7 +11,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from admin.local import LocalService
-from tests.e2e.harness import AwsOutage, launch_chromium, local_service
+from tests.conftest import Faults
+from tests.e2e.harness import launch_chromium, local_service
 
 DEFAULT_TIMEOUT_MS = 15_000  # fail a broken page well before pytest's patience runs out
 
@@ -22,12 +23,13 @@ def outbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="package")
-def outage() -> AwsOutage:
-    return AwsOutage()
+def outage() -> Faults:
+    """Fault injection for the running app (the same hook the in-process tests use)."""
+    return Faults()
 
 
 @pytest.fixture(scope="package")
-def service(outbox: Path, outage: AwsOutage) -> Iterator[LocalService]:
+def service(outbox: Path, outage: Faults) -> Iterator[LocalService]:
     """`make run` on free ports; the environment it changed is restored when the package ends."""
     with local_service(outbox, hooks=(outage,)) as running:
         yield running

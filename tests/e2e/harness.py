@@ -43,27 +43,6 @@ FAKE_AWS = {
 }
 
 
-class AwsOutage:
-    """A botocore before-call hook: while `fail("dynamodb", ...)` is on, those services are
-    unreachable for the running app, as in a real outage."""
-
-    def __init__(self) -> None:
-        self.failing: set[str] = set()
-
-    def fail(self, *services: str) -> None:
-        self.failing.update(services)
-
-    def heal(self) -> None:
-        self.failing.clear()
-
-    def __call__(self, event_name: str, **_: Any) -> None:
-        service = event_name.split(".")[1]  # before-call.<service>.<Operation>
-        if service in self.failing:
-            from botocore.exceptions import EndpointConnectionError
-
-            raise EndpointConnectionError(endpoint_url=f"https://{service}.invalid")
-
-
 @contextmanager
 def local_service(
     outbox: Path, env: dict[str, str] | None = None, hooks: tuple[Any, ...] = ()
