@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
@@ -40,8 +41,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smoke run: small and fast")
     parser.add_argument("--only", choices=SECTIONS, action="append", help="run only these")
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--output", type=Path, help="default: bench/results.json for a full run, else a temp file"
+    )
     args = parser.parse_args(argv)
+    if args.output is None:
+        # Only a full run may replace the figures of record.
+        full = not args.quick and not args.only
+        args.output = RESULTS if full else Path(tempfile.gettempdir()) / "vigor-bench.json"
     sections = args.only or list(SECTIONS)
     large = 10_000 if args.quick else 100_000
     started = time.perf_counter()

@@ -13,24 +13,27 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def measure() -> dict[str, Any]:
+def build(out: Path) -> Path:
+    """`chalice package --stage prod OUT` with this venv's chalice; the deployment zip's path.
+    (tests/test_package.py inspects the same zip.)"""
     chalice = Path(sys.executable).parent / "chalice"
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
+    result = subprocess.run(
+        [str(chalice), "package", "--stage", "prod", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"chalice package failed:\n{result.stderr}")
+    return out / "deployment.zip"
+
+
+def measure() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="vigor-package-") as out:
-        env = {
-            **os.environ,
-            "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-        }
-        result = subprocess.run(
-            [str(chalice), "package", "--stage", "prod", out],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"chalice package failed:\n{result.stderr}")
-        archive = Path(out) / "deployment.zip"
+        archive = build(Path(out))
         names = zipfile.ZipFile(archive).namelist()
         size = archive.stat().st_size
     templates = sorted(p.name for p in (ROOT / "templates").iterdir() if p.is_file())

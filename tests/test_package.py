@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.package import build
+
 ROOT = Path(__file__).resolve().parent.parent
 MAX_ZIP_BYTES = 2 * 1024 * 1024
 
@@ -17,15 +19,7 @@ MAX_ZIP_BYTES = 2 * 1024 * 1024
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("package")
-    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
-    chalice = Path(sys.executable).parent / "chalice"
-    subprocess.run(
-        [str(chalice), "package", "--stage", "prod", str(out)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    build(out)
     return out
 
 
