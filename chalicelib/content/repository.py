@@ -21,11 +21,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.content import MAX_SLUG_LENGTH, is_cursor_shaped, is_slug
 from chalicelib.dynamo import from_item, to_item
 
 CONTACT_FIELDS = ("company", "contact_person", "phone", "tel", "email", "address", "wechat")
 SUMMARY_FIELDS = ("slug", "title", "published_at", "summary", "source")
-_FEED_SK = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ#([a-z0-9]+(?:-[a-z0-9]+)*)$")
+# \Z, not $ ("$" matches before a trailing newline); [0-9], not \d (any Unicode digit).
+_FEED_SK = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z#([a-z0-9]+(?:-[a-z0-9]+)*)\Z"
+)
 _NEWS = "NEWS"
 
 
@@ -68,7 +72,14 @@ class ContentRepository:
         return categories
 
     def news(self, limit: int, cursor: str | None = None, category: str | None = None) -> NewsPage:
-        """Newest first. One Query: it asks for one item more to know if a next page exists."""
+        """Newest first. One Query: it asks for one item more to know if a next page exists.
+
+        A category that is not a slug is unknown and a cursor this API did not give out is
+        invalid, both without asking DynamoDB (which refuses over-long keys with an error).
+        """
+        if category is not None and not is_slug(category):
+            raise UnknownCategory(category)
+        start_key = None if cursor is None else _decode_cursor(cursor)
         args: dict[str, Any] = {
             "TableName": self._table,
             "ScanIndexForward": False,
@@ -83,8 +94,8 @@ class ContentRepository:
             args["IndexName"] = "category_feed"
             args["KeyConditionExpression"] = "category_pk = :p"
         args["ExpressionAttributeValues"] = to_item({":p": next(iter(partition.values()))})
-        if cursor is not None:
-            feed_sk, slug = _decode_cursor(cursor)
+        if start_key is not None:
+            feed_sk, slug = start_key
             args["ExclusiveStartKey"] = to_item(
                 {**partition, "feed_sk": feed_sk, "pk": f"ARTICLE#{slug}", "sk": "ARTICLE"}
             )
@@ -97,6 +108,8 @@ class ContentRepository:
         return NewsPage([_summary(row) for row in page], next_cursor)
 
     def article(self, slug: str) -> dict[str, Any] | None:
+        if not is_slug(slug):  # never published, and not a key DynamoDB would take
+            return None
         response = self._db.get_item(
             TableName=self._table, Key=to_item({"pk": f"ARTICLE#{slug}", "sk": "ARTICLE"})
         )
@@ -160,6 +173,8 @@ class ContentRepository:
         """Write an article (new or changed) and relink it and its neighbours."""
         slug = article["slug"]
         category = article["category"]
+        if not is_slug(slug):  # admin/articles.py checks first; never write an unreadable key
+            raise ValueError(f"not a slug of at most {MAX_SLUG_LENGTH} characters: {slug!r}")
         names = {c["slug"]: c["name"] for c in self._load_categories()}
         if category not in names:
             raise UnknownCategory(category)
@@ -204,6 +219,8 @@ class ContentRepository:
 
     def unpublish(self, slug: str) -> bool:
         """Remove an article; its older and newer neighbours now point at each other."""
+        if not is_slug(slug):
+            return False
         response = self._db.get_item(
             TableName=self._table,
             Key=to_item({"pk": f"ARTICLE#{slug}", "sk": "ARTICLE"}),
@@ -278,13 +295,20 @@ def _encode_cursor(feed_sk: str) -> str:
 
 
 def _decode_cursor(cursor: str) -> tuple[str, str]:
+    """(feed_sk, slug) of a cursor _encode_cursor gave out, else InvalidCursor.
+
+    base64 decoding is lenient (it skips characters outside the alphabet, such as a trailing
+    newline), so only the exact encoding this API gives out is accepted.
+    """
+    if not is_cursor_shaped(cursor):
+        raise InvalidCursor(cursor)
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         feed_sk = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
     except (ValueError, binascii.Error, UnicodeError) as exc:
         raise InvalidCursor(cursor) from exc
     match = _FEED_SK.match(feed_sk)
-    if match is None:
+    if match is None or not is_slug(match.group(1)) or _encode_cursor(feed_sk) != cursor:
         raise InvalidCursor(cursor)
     return feed_sk, match.group(1)
 

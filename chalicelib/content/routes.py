@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.content import SLUG
+from chalicelib.content import is_cursor_shaped, is_slug
 from chalicelib.http import cacheable_response, error_response
 
 # The repository (and boto3's DynamoDB type helpers) load with the first request, not at
@@ -38,15 +38,20 @@ def content_blueprint(runtime: Any) -> Blueprint:
         params = dict(routes.current_request.query_params or {})
         problems: dict[str, str] = {}
         limit = _limit(params.get("limit"), problems)
+        # Every key-bearing parameter is checked here, before any AWS call: DynamoDB answers
+        # an over-long key with a ValidationException (a 500), not with "nothing found".
         category = params.get("category") or None
-        if category is not None and not SLUG.match(category):
+        if category is not None and not is_slug(category):
             problems["category"] = "is not a known category"
+        cursor = params.get("cursor") or None
+        if cursor is not None and not is_cursor_shaped(cursor):
+            problems["cursor"] = "is not a cursor this API gave out"
         if problems:
             return _bad_parameters(problems)
         from chalicelib.content.repository import InvalidCursor, UnknownCategory
 
         try:
-            page = runtime.content.news(limit, params.get("cursor") or None, category)
+            page = runtime.content.news(limit, cursor, category)
         except InvalidCursor:
             return _bad_parameters({"cursor": "is not a cursor this API gave out"})
         except UnknownCategory:
@@ -56,7 +61,7 @@ def content_blueprint(runtime: Any) -> Blueprint:
 
     @routes.route("/news/{slug}", methods=["GET"])
     def article(slug: str) -> Response:
-        found = runtime.content.article(slug) if SLUG.match(slug) else None
+        found = runtime.content.article(slug) if is_slug(slug) else None
         if found is None:
             return error_response(404, "not_found", f"No article is published as {slug!r}.")
         return cacheable_response(routes.current_request, found, NEWS_MAX_AGE)
