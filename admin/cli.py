@@ -104,7 +104,7 @@ def _overrides() -> dict[str, str]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from admin.local import LocalOptions, serve_until_interrupted
+    from devtools.local import LocalOptions, serve_until_interrupted
     from admin.stages import UnknownStage, stage_environment
 
     try:

@@ -34,18 +34,11 @@ def main() -> None:
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    from moto.server import ThreadedMotoServer
+    from devtools.emulator import cheap_transaction_rollback, start_moto_server
 
-    from admin.emulator import serialize_moto_dynamodb_writes
-    from bench.live import cheap_transaction_rollback
-
-    serialize_moto_dynamodb_writes()
-    rollback = cheap_transaction_rollback()  # see bench/live.py: stock moto leaks a table
-    rollback.__enter__()  # copy per transaction; kept for this process's whole life
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
+    rollback = cheap_transaction_rollback()  # see devtools/emulator.py: stock moto leaks a
+    rollback.__enter__()  # table copy per transaction; kept for this process's whole life
+    server, endpoint = start_moto_server()
     info: dict[str, Any] = {"endpoint": endpoint, "stacks": {}}
     for name, count in stacks.items():
         started = time.perf_counter()
@@ -89,14 +82,6 @@ def load(endpoint: str, stage: str, count: int) -> dict[str, Any]:
         "first_slug": slugs[0],
         "category": categories[0]["slug"],
     }
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 if __name__ == "__main__":

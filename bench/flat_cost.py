@@ -37,7 +37,7 @@ calls are O(n) in moto). On AWS the table is in another service too.
 Stock moto cannot even run POST /inquiries on the large stack: every TransactWriteItems
 deep-copies the whole leads table and moto's instance tracking keeps that copy for good
 (about 1.8 GB per request at 100,000 leads; the machine runs out of memory). The emulator
-process therefore runs with bench.live.cheap_transaction_rollback, which keeps moto's
+process therefore runs with devtools.emulator.cheap_transaction_rollback, which keeps moto's
 transaction semantics but copies only the items a transaction names.
 """
 

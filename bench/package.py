@@ -1,34 +1,13 @@
-"""The deployment package: `chalice package --stage prod` (the venv's chalice), as deployed."""
+"""The deployment package: `chalice package --stage prod` (devtools.package.build), measured."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def build(out: Path) -> Path:
-    """`chalice package --stage prod OUT` with this venv's chalice; the deployment zip's path.
-    (tests/test_package.py inspects the same zip.)"""
-    chalice = Path(sys.executable).parent / "chalice"
-    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
-    result = subprocess.run(
-        [str(chalice), "package", "--stage", "prod", str(out)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"chalice package failed:\n{result.stderr}")
-    return out / "deployment.zip"
+from devtools.package import ROOT, build
 
 
 def measure() -> dict[str, Any]:

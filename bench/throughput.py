@@ -1,6 +1,6 @@
 """Throughput of POST /inquiries against the running local service (`make run`'s stack).
 
-admin.local.LocalService on free loopback ports (API served by `chalice local`, embedded moto
+devtools.local.LocalService on free loopback ports (API served by `chalice local`, embedded moto
 server, outbox in a temporary folder), rate limits raised; concurrent clients (threads with
 urllib) each send their own inquiries. Afterwards the bench counts, from outside: answers
 (every one must be 201), leads stored (a Scan of the leads table: the bench may scan, request
@@ -9,7 +9,7 @@ paths never do) and sales emails SES accepted (the outbox).
 Everything — clients, API server, emulator — shares this process and its GIL on a 2-core
 machine, so the figure is a floor for a laptop demo, not a production capacity. It is taken
 twice: with stock moto, whose TransactWriteItems copies the whole leads table (its cost grows
-with every lead taken), and with bench.live.cheap_transaction_rollback (the same semantics,
+with every lead taken), and with devtools.emulator.cheap_transaction_rollback (the same semantics,
 copying only the items a transaction names), which is closer to what the app itself costs.
 """
 
@@ -24,8 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import Any
 
-from bench.http import Answer, buyer, post_json
-from bench.live import HIGH_RATE_LIMITS, Observer, cheap_transaction_rollback, running_service
+from devtools.emulator import cheap_transaction_rollback
+from devtools.http import Answer, buyer, post_json
+from devtools.live import HIGH_RATE_LIMITS, Observer, running_service
 
 
 def measure(requests: int, clients: int, cheap_rollback: bool, label: str) -> dict[str, Any]:

@@ -39,7 +39,7 @@ def settings_env(**overrides: str) -> dict[str, str]:
 
 @pytest.fixture(autouse=True, scope="session")
 def _moto_with_dynamodb_isolation() -> None:
-    from admin.emulator import serialize_moto_dynamodb_writes
+    from devtools.emulator import serialize_moto_dynamodb_writes
 
     serialize_moto_dynamodb_writes()
 

@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 
-from bench.http import Answer, buyer, post_json
-from bench.live import HIGH_RATE_LIMITS, Observer, running_service
 from chalicelib.inquiries.retry import retry_pending
+from devtools.http import Answer, buyer, post_json
+from devtools.live import HIGH_RATE_LIMITS, Observer, running_service
 from tests.conftest import Faults
 
 

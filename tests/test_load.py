@@ -7,7 +7,7 @@ stores and sends nothing more.
 
 moto's TransactWriteItems deep-copies the whole leads table on every call; with hundreds of
 leads that copy, not the app, would dominate and push calls past the app's read timeout.
-bench.live.cheap_transaction_rollback keeps moto's semantics and copies only what a
+devtools.emulator.cheap_transaction_rollback keeps moto's semantics and copies only what a
 transaction touches (the repo's transaction tests pass unchanged with it active).
 """
 
@@ -20,13 +20,9 @@ from typing import Any
 
 import pytest
 
-from bench.http import Answer, buyer, post_json
-from bench.live import (
-    HIGH_RATE_LIMITS,
-    Observer,
-    cheap_transaction_rollback,
-    running_service,
-)
+from devtools.emulator import cheap_transaction_rollback
+from devtools.http import Answer, buyer, post_json
+from devtools.live import HIGH_RATE_LIMITS, Observer, running_service
 
 SUBMISSIONS = 500
 CLIENTS = 20

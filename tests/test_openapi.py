@@ -18,7 +18,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
-from bench.live import HIGH_RATE_LIMITS, running_service
+from devtools.live import HIGH_RATE_LIMITS, running_service
 
 ROOT = Path(__file__).resolve().parent.parent
 # Undeclared methods are sent too (the answer must be 405 in the error shape), except TRACE

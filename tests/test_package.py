@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.package import build
+from devtools.package import build
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_ZIP_BYTES = 2 * 1024 * 1024

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import sync_playwright
 
-from admin.local import LocalService
+from devtools.live import HIGH_RATE_LIMITS, running_service
+from devtools.local import LocalService
 from tests.conftest import Faults
-from tests.e2e.harness import launch_chromium, local_service
+from tests.e2e.harness import launch_chromium
 
 DEFAULT_TIMEOUT_MS = 15_000  # fail a broken page well before pytest's patience runs out
 
@@ -31,7 +32,7 @@ def outage() -> Faults:
 @pytest.fixture(scope="package")
 def service(outbox: Path, outage: Faults) -> Iterator[LocalService]:
     """`make run` on free ports; the environment it changed is restored when the package ends."""
-    with local_service(outbox, hooks=(outage,)) as running:
+    with running_service(HIGH_RATE_LIMITS, hooks=(outage,), outbox=outbox) as running:
         yield running
 
 

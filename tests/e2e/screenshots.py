@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.harness import DOCS_IMAGES, launch_chromium, local_service, sales_email
+from devtools.live import HIGH_RATE_LIMITS, running_service
+from tests.e2e.harness import DOCS_IMAGES, launch_chromium, sales_email
 
 EXAMPLE = {
     "name": "Amina Otieno",
@@ -73,8 +73,7 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     with (
-        tempfile.TemporaryDirectory() as outbox,
-        local_service(Path(outbox)) as service,
+        running_service(HIGH_RATE_LIMITS) as service,
         sync_playwright() as playwright,
     ):
         browser = launch_chromium(playwright)

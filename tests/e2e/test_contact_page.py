@@ -10,7 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import expect
 
-from tests.e2e.harness import emails_for, outbox_messages, sales_email, screenshot
+from devtools.live import outbox_messages
+from tests.e2e.harness import emails_for, sales_email, screenshot
 
 LEAD_ID = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 SALES = "sales@vigorautomobile.com"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from admin.site_server import inquiry_reference
+from devtools.site_server import inquiry_reference
 
 EVIL = "http://evil.example"
 READ_NEWS = """async (api) => {

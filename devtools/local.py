@@ -101,15 +101,10 @@ class LocalService:
     # ---- parts -------------------------------------------------------------------
 
     def _start_moto(self) -> str:
-        from moto.server import ThreadedMotoServer
+        from devtools.emulator import start_moto_server
 
-        from admin.emulator import serialize_moto_dynamodb_writes
-
-        serialize_moto_dynamodb_writes()
-        port = self.options.moto_port or _free_port(self.options.host)
-        self._moto = ThreadedMotoServer(ip_address=self.options.host, port=port, verbose=False)
-        self._moto.start()
-        return f"http://{self.options.host}:{port}"
+        self._moto, url = start_moto_server(self.options.host, self.options.moto_port)
+        return url
 
     def _settings_env(self) -> dict[str, str]:
         from admin.provision import table_names
@@ -147,7 +142,7 @@ class LocalService:
         self._thread(server.server.serve_forever, "api")
 
     def _serve_site(self) -> http.server.ThreadingHTTPServer:
-        from admin.site_server import site_server
+        from devtools.site_server import site_server
 
         server = site_server(SITE_DIR, self.options.host, self.options.site_port, self._urls)
         self._servers.append(server)
@@ -172,12 +167,7 @@ class LocalService:
         self._threads.append(thread)
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class _QuietChaliceHandler(ChaliceRequestHandler):  # type: ignore[misc]
+class _QuietChaliceHandler(ChaliceRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
@@ -191,14 +181,6 @@ def _use_endpoint(url: str) -> None:
         "AWS_DEFAULT_REGION": "us-east-1",
     }.items():
         os.environ.setdefault(name, value)
-
-
-def _free_port(host: str) -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def serve_until_interrupted(options: LocalOptions) -> None:
