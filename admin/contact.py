@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import argparse
 import re
-from typing import Any
 
-from admin.cli import CommandError, add_command, stage_runtime, usage
+from admin.command import CommandError, Subcommands, add_command, stage_runtime, usage
 from chalicelib.content.repository import CONTACT_FIELDS
 
 MAX_LENGTH = 500
@@ -18,7 +17,7 @@ _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CONTROL = re.compile("[\x00-\x1f\x7f\u2028\u2029]")
 
 
-def register(commands: Any) -> None:
+def register(commands: Subcommands) -> None:
     group = commands.add_parser(
         "contact",
         help="show or change the contact block",

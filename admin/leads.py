@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from admin.cli import CommandError, add_command, stage_runtime, usage
+from admin.command import CommandError, Subcommands, add_command, stage_runtime, usage
 from admin.lead_admin import (
     MARKS,
     STATUSES,
@@ -34,7 +34,7 @@ LIST_DAYS = 90
 SPAM_CHOICES = ("exclude", "include", "only")
 
 
-def register(commands: Any) -> None:
+def register(commands: Subcommands) -> None:
     group = commands.add_parser(
         "leads",
         help="list, show, export, resend, retry, mark and erase leads",
@@ -129,7 +129,9 @@ def list_leads(args: argparse.Namespace) -> int:
                 (
                     received,
                     lead.get("id"),
-                    lead.get("status"),
+                    # pending and over its address's hourly limit: mailed in the summary
+                    "held" if lead.get("held_back") and lead.get("status") == "pending"
+                    else lead.get("status"),
                     lead.get("name"),
                     lead.get("email"),
                     lead.get("country"),

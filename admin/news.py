@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from admin.cli import CommandError, add_command, stage_runtime, usage
+from admin.command import CommandError, Subcommands, add_command, stage_runtime, usage
 
 
-def register(commands: Any) -> None:
+def register(commands: Subcommands) -> None:
     group = commands.add_parser(
         "news",
         help="list, publish and unpublish news articles",

@@ -16,8 +16,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from admin.cli import main
 from admin.stages import stage_environment
+from manage import main
 from tests.conftest import REGION
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""manage.py, as an admin uses it: every command through admin.cli.main against moto.
+"""manage.py, as an admin uses it: every command through manage.main against moto.
 
 The data stack of stage "dev" is created in moto from infra/resources.json, so the table
 names the commands read from .chalice/config.json are the real ones. Leads are taken by
@@ -28,7 +28,6 @@ import botocore.client
 import pytest
 from moto import mock_aws
 
-from admin.cli import main
 from admin.lead_admin import id_floor
 from admin.provision import deploy_stack, verify_sender
 from admin.stages import stage_environment
@@ -37,6 +36,7 @@ from chalicelib.ids import new_id
 from chalicelib.inquiries.fields import Inquiry
 from chalicelib.runtime import Runtime
 from chalicelib.settings import Settings
+from manage import main
 from tests.conftest import REGION, sent_emails
 
 ROOT = Path(__file__).resolve().parent.parent

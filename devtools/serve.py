@@ -1,0 +1,47 @@
+"""`manage.py serve` (what `make run` runs): the whole service on this machine, see
+devtools/local.py. A developer's command, so it lives here and manage.py adds it to the
+admin commands; admin/ never imports devtools/."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from admin.command import CommandError, Subcommands, add_command, settings_overrides
+
+
+def register(commands: Subcommands) -> None:
+    serve = add_command(commands, "serve", "run the service locally (what `make run` runs)")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument("--site-port", type=int, default=int(os.environ.get("SITE_PORT", "8001")))
+    serve.add_argument("--outbox", type=Path, default=Path("outbox"))
+    serve.add_argument(
+        "--aws",
+        action="store_true",
+        help="serve against the stage's real AWS tables and SES with your credentials"
+        " (no emulator, nothing provisioned); default: an embedded moto server",
+    )
+    serve.set_defaults(handler=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from admin.stages import UnknownStage, stage_environment
+    from devtools.local import LocalOptions, serve_until_interrupted
+
+    try:
+        overrides = settings_overrides()
+        env = {**stage_environment(args.stage), **overrides} if args.aws else overrides
+    except UnknownStage as exc:
+        raise CommandError(str(exc)) from exc
+    serve_until_interrupted(
+        LocalOptions(
+            api_port=args.port,
+            site_port=args.site_port,
+            outbox=args.outbox.resolve(),
+            endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
+            use_aws=args.aws,
+            env=env,
+        )
+    )
+    return 0
