@@ -9,6 +9,8 @@ from typing import Any
 
 from chalice.app import Request, Response
 
+from chalicelib.origins import origin_allowed
+
 JSON_TYPE = "application/json; charset=utf-8"
 
 # Chalice answers some requests itself (415, 404, 405, ...) with {"Code", "Message"}.
@@ -90,10 +92,10 @@ class Cors:
     MAX_AGE = "600"
 
     def __init__(self, allowed_origins: tuple[str, ...]) -> None:
-        self._allowed = {origin.lower() for origin in allowed_origins}
+        self._allowed = allowed_origins
 
     def allows(self, origin: str | None) -> bool:
-        return bool(origin) and origin.lower() in self._allowed  # type: ignore[union-attr]
+        return origin_allowed(origin, self._allowed)
 
     def preflight(self, request: Request, methods: str) -> Response:
         origin = header(request, "Origin")

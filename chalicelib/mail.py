@@ -39,7 +39,7 @@ class Email:
     to: tuple[str, ...]
     subject: str
     text: str
-    html: str
+    html: str | None  # None: a text-only message
     reply_to: Address | None = None
     headers: tuple[tuple[str, str], ...] = ()
 
@@ -62,7 +62,10 @@ class Email:
             message[name] = value
         # Quoted-printable keeps every line 7-bit (safe through any relay) yet readable.
         message.set_content(self.text, charset="utf-8", cte="quoted-printable")
-        message.add_alternative(self.html, subtype="html", charset="utf-8", cte="quoted-printable")
+        if self.html is not None:
+            message.add_alternative(
+                self.html, subtype="html", charset="utf-8", cte="quoted-printable"
+            )
         return message
 
 
@@ -132,7 +135,8 @@ class OutboxMailer:
         self._directory.mkdir(parents=True, exist_ok=True)
         stem = self._directory / f"{_timestamp()}-{_safe(message_id)}"
         stem.with_suffix(".eml").write_bytes(email.raw)
-        stem.with_suffix(".html").write_text(email.html, encoding="utf-8")
+        if email.html is not None:
+            stem.with_suffix(".html").write_text(email.html, encoding="utf-8")
         # The path and the lead id only: the console is a log, and logs hold no personal data.
         lead_id = dict(email.headers).get("X-Vigor-Lead-Id", "-")
         print(f"outbox: {stem}.eml (lead {lead_id})", flush=True)

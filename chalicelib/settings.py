@@ -37,6 +37,7 @@ class Settings:
     sender_email: str
     sales_emails: tuple[str, ...]
     autoreply_enabled: bool = False
+    autoreply_max_per_hour: int = 200
     rate_limit_per_ip_per_hour: int = 20
     rate_limit_per_email_per_hour: int = 5
     honeypot_field: str = "website"
@@ -60,6 +61,7 @@ class Settings:
             sender_email=reader.sender("SENDER_EMAIL"),
             sales_emails=reader.addresses("SALES_EMAILS"),
             autoreply_enabled=reader.boolean("AUTOREPLY_ENABLED", False),
+            autoreply_max_per_hour=reader.positive_int("AUTOREPLY_MAX_PER_HOUR", 200),
             rate_limit_per_ip_per_hour=reader.positive_int("RATE_LIMIT_PER_IP_PER_HOUR", 20),
             rate_limit_per_email_per_hour=reader.positive_int("RATE_LIMIT_PER_EMAIL_PER_HOUR", 5),
             honeypot_field=reader.optional("HONEYPOT_FIELD") or "website",
@@ -115,13 +117,15 @@ class _Reader:
             if (
                 parts.scheme not in ("http", "https")
                 or not parts.netloc
+                or not origin.isascii()
                 or parts.path
                 or parts.query
                 or parts.fragment
             ):
                 raise SettingsError(
                     f"{name} must be a comma list of origins like https://example.com"
-                    f" (scheme and host, no path), got {origin!r}"
+                    f" (scheme and host, no path; an internationalized host in its xn-- form),"
+                    f" got {origin!r}"
                 )
         return tuple(origins)
 

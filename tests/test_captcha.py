@@ -77,3 +77,20 @@ def test_verifier_outage_keeps_the_lead_marked_unverified(make_client: Any, sett
     assert response.status_code == 201
     assert lead_items(settings)[0]["captcha"] == "unverified"
     assert len(sent_emails()) == 1
+
+
+def test_a_retry_with_the_same_key_and_spent_token_gets_the_first_answer(
+    make_client: Any, verifier: str, settings: Any
+) -> None:
+    """Turnstile tokens are single-use: a client retrying after a lost answer resends the
+    spent token, and must get the first answer, not 422."""
+    api = make_client(TURNSTILE_SECRET="s3cret", TURNSTILE_VERIFY_URL=verifier)
+    body = {**BUYER, "cf-turnstile-response": "good"}
+    first = post_json(api, body, **{"Idempotency-Key": "retry-1"})
+    again = post_json(
+        api, {**body, "cf-turnstile-response": "spent"}, **{"Idempotency-Key": "retry-1"}
+    )
+    assert first.status_code == again.status_code == 201
+    assert again.json_body == first.json_body
+    assert len(FakeTurnstile.seen) == 1  # the retry never reached the verifier
+    assert len(lead_items(settings)) == 1 and len(sent_emails()) == 1

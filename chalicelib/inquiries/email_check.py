@@ -1,6 +1,20 @@
-"""Email address validation with email-validator (imported only when a lead arrives)."""
+"""Email addresses: validation with email-validator, then the checks a mail header needs.
+
+email-validator is imported only when a lead arrives. An address it accepts can still be
+unusable in a header: a local part holding an RFC 2047 encoded-word (`=?utf-8?q?...?=`)
+is decoded by the stdlib's header parser (and by mail clients) into another address, so
+the sales email's Reply-To and the acknowledgement's To would differ from what was typed.
+Such addresses are refused here, at validation, never discovered when mailing.
+"""
 
 from __future__ import annotations
+
+from email.headerregistry import Address
+from email.policy import SMTP
+from typing import Any
+
+# Providers that deliver a.b.c@ and abc@ to the same mailbox.
+_DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 
 
 def normalized_email(address: str, check_deliverability: bool) -> str:
@@ -20,4 +34,36 @@ def normalized_email(address: str, check_deliverability: bool) -> str:
         )
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from exc
-    return str(result.ascii_email or result.normalized)
+    normalized = str(result.ascii_email or result.normalized)
+    if "=?" in normalized.rpartition("@")[0]:
+        raise ValueError("The part before the @-sign must not contain the characters =?.")
+    if not survives_a_header(normalized):
+        raise ValueError("This email address cannot be used in an email header.")
+    return normalized
+
+
+def survives_a_header(address: str) -> bool:
+    """True when the address, written into a header, reads back as itself and nothing else."""
+    try:
+        rendered = str(Address(addr_spec=address))
+        parsed = SMTP.header_factory("Reply-To", rendered)
+    except Exception:  # the stdlib raises ValueError or a HeaderDefect subclass
+        return False
+    addresses: tuple[Any, ...] = getattr(parsed, "addresses", ())
+    return (
+        len(addresses) == 1
+        and addresses[0].addr_spec == address
+        and not parsed.defects
+        and rendered.isascii()
+    )
+
+
+def mailbox_key(address: str) -> str:
+    """The mailbox an address delivers to, for limits: a+tag@x, A@X and (on Gmail) a.b@
+    all count as one visitor, so plus-tags cannot get round a per-address limit."""
+    local, _, domain = address.lower().rpartition("@")
+    local = local.split("+", 1)[0] or local
+    if domain in _DOTLESS_DOMAINS:
+        domain = _DOTLESS_DOMAINS[domain]
+        local = local.replace(".", "") or local
+    return f"{local}@{domain}"

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from chalicelib.origins import ascii_url, url_on_allowed_origin
+
 MAX_BODY_BYTES = 64 * 1024
 FORM_TYPE = "application/x-www-form-urlencoded"
 JSON_TYPE = "application/json"
@@ -90,6 +92,12 @@ class Submission:
     values: dict[str, Any]
     is_form: bool
     duplicates: tuple[str, ...] = field(default=())
+    # Fields with a non-empty value in any copy: a bot that fills the honeypot and repeats
+    # it empty (`website=x&website=`) is still a bot.
+    filled: frozenset[str] = field(default=frozenset())
+
+    def has_value(self, name: str) -> bool:
+        return name in self.filled
 
 
 def media_type(content_type: str | None) -> tuple[str, dict[str, str]]:
@@ -130,15 +138,11 @@ def parse_body(content_type: str | None, body: bytes | None) -> Submission:
 
 
 def _parse_json(text: str) -> Submission:
-    duplicates: list[str] = []
+    objects: list[list[tuple[str, Any]]] = []
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        seen: dict[str, Any] = {}
-        for key, value in items:
-            if key in seen:
-                duplicates.append(key)
-            seen[key] = value
-        return seen
+        objects.append(items)  # inner objects first: the body's own object comes last
+        return dict(items)
 
     try:
         values = json.loads(text, object_pairs_hook=pairs) if text.strip() else None
@@ -146,21 +150,29 @@ def _parse_json(text: str) -> Submission:
         raise BadRequest(400, "malformed_json", "The body is not valid JSON.") from exc
     if not isinstance(values, dict):
         raise BadRequest(400, "not_an_object", "The JSON body must be an object of fields.")
-    return Submission(values, is_form=False, duplicates=tuple(dict.fromkeys(duplicates)))
+    return _submission(objects[-1], is_form=False)
 
 
 def _parse_form(text: str) -> Submission:
-    values: dict[str, Any] = {}
-    duplicates: list[str] = []
     try:
         pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(400, "bad_encoding", "The form body is not valid UTF-8.") from exc
+    return _submission(pairs, is_form=True)
+
+
+def _submission(pairs: list[tuple[str, Any]], is_form: bool) -> Submission:
+    """Last copy wins; a field repeated with another value is flagged for a 422."""
+    values: dict[str, Any] = {}
+    duplicates: list[str] = []
+    filled: set[str] = set()
     for key, value in pairs:
         if key in values and values[key] != value:
             duplicates.append(key)
         values[key] = value
-    return Submission(values, is_form=True, duplicates=tuple(dict.fromkeys(duplicates)))
+        if value is not None and value != "":
+            filled.add(key)
+    return Submission(values, is_form, tuple(dict.fromkeys(duplicates)), frozenset(filled))
 
 
 def validate(
@@ -214,8 +226,11 @@ def validate(
         errors["phone"] = "must contain a phone number"
     if "page" in clean and not _is_web_url(clean["page"]):
         errors["page"] = "must be an http(s) URL"
-    if "redirect" in clean and not _same_origin_allowed(clean["redirect"], allowed_origins):
-        errors["redirect"] = "must be a URL on the company's own site"
+    if "redirect" in clean:
+        if url_on_allowed_origin(clean["redirect"], allowed_origins):
+            clean["redirect"] = ascii_url(clean["redirect"])  # a Location header is ASCII
+        else:
+            errors["redirect"] = "must be a URL on the company's own site"
     if "locale" in clean:
         locale = _locale_of(clean["locale"])
         if locale is None:
@@ -262,17 +277,6 @@ def _is_web_url(value: str) -> bool:
     except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 literal)
         return False
     return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-
-def _same_origin_allowed(value: str, allowed_origins: tuple[str, ...]) -> bool:
-    try:
-        parts = urlsplit(value)
-    except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 literal)
-        return False
-    if parts.scheme not in ("http", "https") or not parts.netloc or "\\" in value:
-        return False
-    origin = f"{parts.scheme}://{parts.netloc}".lower()
-    return origin in {allowed.lower() for allowed in allowed_origins}
 
 
 def _locale_of(tag: str) -> str | None:

@@ -1,4 +1,5 @@
-"""The two emails a lead causes: the notification to sales and the visitor's acknowledgement."""
+"""The emails a lead causes: the notification to sales (rich, or plain when the rich one
+cannot be built), the visitor's acknowledgement, and the hourly summary of held-back leads."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from email.headerregistry import Address
 from typing import Any
 
 from chalicelib.mail import Email, Templates
+from chalicelib.origins import url_on_allowed_origin
 from chalicelib.settings import RoutingRule, Settings
 
 DETAIL_FIELDS = (
@@ -58,16 +60,31 @@ def sales_subject(lead: dict[str, Any]) -> str:
     return subject
 
 
+def template_view(lead: dict[str, Any]) -> dict[str, Any]:
+    """The lead as templates see it: every field present, absent ones None."""
+    view: dict[str, Any] = dict.fromkeys(TEMPLATE_FIELDS)
+    view.update(lead)
+    return view
+
+
+def details_of(lead: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [(label, lead[key]) for label, key in DETAIL_FIELDS if lead.get(key)]
+
+
 def sales_notification(
     lead: dict[str, Any], settings: Settings, templates: Templates, stored: bool = True
 ) -> Email:
-    details = [(label, lead[key]) for label, key in DETAIL_FIELDS if lead.get(key)]
+    details = details_of(lead)
     subject = sales_subject(lead)
+    page = lead.get("page")
     context = {
-        "lead": {**dict.fromkeys(TEMPLATE_FIELDS), **lead},
+        "lead": template_view(lead),
         "details": details,
         "stored": stored,
         "reply_subject": f"Re: your inquiry {lead['id']}",
+        # Only the site's own pages are links; any other URL is shown as text, so a
+        # look-alike (https://www.site.com@evil.example/login) is never one click away.
+        "page_is_ours": bool(page) and url_on_allowed_origin(str(page), settings.allowed_origins),
     }
     return Email(
         sender=settings.sender_email,
@@ -80,10 +97,40 @@ def sales_notification(
     )
 
 
+def plain_sales_notification(
+    lead: dict[str, Any], settings: Settings, stored: bool = True
+) -> Email:
+    """The degraded notification, used when the rich one cannot be built (a template or
+    header bug): plain text, every header ours and ASCII, no Reply-To, and the values the
+    visitor typed written out as text. Built without Jinja2 or the header registry, so a
+    stored lead always has an email that can reach sales."""
+    keys = ("name", "email", "message", *(key for _, key in DETAIL_FIELDS), "page")
+    lines = [
+        f"New inquiry {lead['id']} (plain copy: the formatted email could not be built)",
+        "" if stored else "!! The lead database was unavailable: this email is the only copy.",
+        "",
+        *(f"{key}: {lead[key]}" for key in keys if lead.get(key) not in (None, "")),
+        "",
+        f"Reference: {lead['id']} · received {lead.get('received_at', '')} (UTC)",
+        "Reply by writing to the address above yourself (no Reply-To on this copy).",
+    ]
+    text = "\n".join(lines).encode("utf-8", "backslashreplace").decode("utf-8")
+    subject = f"Inquiry {lead['id']} (plain copy)"
+    return Email(
+        sender=settings.sender_email,
+        to=recipients(lead, settings.sales_emails, settings.routing_rules),
+        subject=subject if stored else f"[NOT STORED] {subject}",
+        text=text,
+        html=None,
+        headers=(("X-Vigor-Lead-Id", str(lead["id"])),),
+    )
+
+
 def acknowledgement(lead: dict[str, Any], settings: Settings, templates: Templates) -> Email:
-    """Server-side text only: nothing the visitor typed but their (escaped) name."""
+    """Server-side text and the reference only: nothing the visitor typed, not even the
+    name, so the acknowledgement cannot carry someone's text (or link) to a stranger."""
     locale = str(lead.get("locale")) if lead.get("locale") in ACK_SUBJECTS else "en"
-    context = {"name": lead["name"], "reference": lead["id"]}
+    context = {"reference": lead["id"]}
     return Email(
         sender=settings.sender_email,
         to=(lead["email"],),
@@ -91,4 +138,29 @@ def acknowledgement(lead: dict[str, Any], settings: Settings, templates: Templat
         text=templates.render(f"acknowledgement.{locale}.txt", **context),
         html=templates.render(f"acknowledgement.{locale}.html", **context),
         headers=(("X-Vigor-Lead-Id", lead["id"]), ("Auto-Submitted", "auto-replied")),
+    )
+
+
+def held_back_summary(
+    leads: list[dict[str, Any]], settings: Settings, templates: Templates
+) -> Email:
+    """One email for the leads held back by the per-address hourly limit: each in full."""
+    context = {
+        "leads": [
+            {
+                "lead": template_view(lead),
+                "details": details_of(lead),
+            }
+            for lead in leads
+        ],
+        "limit": settings.rate_limit_per_email_per_hour,
+    }
+    count = len(leads)
+    return Email(
+        sender=settings.sender_email,
+        to=settings.sales_emails,
+        subject=f"{count} inquir{'y' if count == 1 else 'ies'} over the per-address hourly limit",
+        text=templates.render("held_back_summary.txt", **context),
+        html=templates.render("held_back_summary.html", **context),
+        headers=(("X-Vigor-Lead-Ids", " ".join(str(lead["id"]) for lead in leads)),),
     )

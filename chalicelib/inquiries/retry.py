@@ -1,4 +1,5 @@
-"""The retry sweep: resend the sales email of every pending lead whose time has come.
+"""The retry sweep: resend the sales email of every pending lead whose time has come,
+and mail the leads held back by the per-address limit to sales in one summary.
 
 Run by the scheduled function (app.py) and by `manage.py leads retry`. Safe to run twice
 at once: each lead is claimed with a conditional update before it is sent, so exactly
@@ -12,11 +13,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.inquiries.service import CLAIM_LEASE_SECONDS, InquiryService
-from chalicelib.inquiries.store import LeadStore
+from chalicelib.inquiries.store import HELD, LeadStore
 
 log = logging.getLogger(__name__)
+MAX_PER_SUMMARY = 50  # held-back leads in one summary email
 
 
 @dataclass
@@ -25,6 +28,7 @@ class SweepReport:
     sent: int = 0
     still_pending: int = 0
     taken_by_others: int = 0
+    held_back_sent: int = 0
 
 
 def retry_pending(
@@ -54,6 +58,20 @@ def retry_pending(
             report.sent += 1
         else:
             report.still_pending += 1
-    if report.due:
+    held: list[tuple[dict[str, Any], str]] = []
+    for lead_id, seen_retry_at in store.due(now, queue=HELD):
+        if len(held) >= MAX_PER_SUMMARY or monotonic() > stop_at:
+            break  # the rest go in the next run's summary
+        token = uuid.uuid4().hex
+        lead = store.claim(lead_id, seen_retry_at, token, now + CLAIM_LEASE_SECONDS)
+        if lead is None:
+            report.taken_by_others += 1
+        else:
+            held.append((lead, token))
+    if held and service.send_held_back(held):
+        report.held_back_sent += len(held)
+    elif held:
+        report.still_pending += len(held)
+    if report.due or held:
         log.info("retry sweep: %s", report)
     return report

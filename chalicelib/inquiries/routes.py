@@ -38,8 +38,17 @@ def handle_submission(runtime: Any, request: Request) -> Response:
     )
     from chalicelib.inquiries.service import IdempotencyConflict, Unavailable
     from chalicelib.inquiries.store import RateLimited
+    from chalicelib.origins import origin_allowed
 
     settings = runtime.settings
+    origin = header(request, "Origin")
+    # A browser always sends Origin with a POST: a page on another site (or a sandboxed
+    # one, "null") must not submit leads through its visitors' browsers. No Origin at all
+    # is a server or curl, which CORS does not govern anyway.
+    if origin is not None and not origin_allowed(origin, settings.allowed_origins):
+        return error_response(
+            403, "origin_not_allowed", "Inquiries are accepted only from the company's own site."
+        )
     try:
         submission = parse_body(header(request, "Content-Type"), _raw_body(request))
     except BadRequest as exc:
@@ -61,8 +70,22 @@ def handle_submission(runtime: Any, request: Request) -> Response:
     except Invalid as exc:
         return error_response(422, "validation_failed", "Some fields need attention.", exc.fields)
     client_ip = _client_ip(request)
+    # Any non-empty value, in any copy of the field, is a bot's.
+    spam = submission.has_value(settings.honeypot_field)
     extra: dict[str, Any] = {}
     if settings.turnstile_secret:
+        if idempotency_key is not None:
+            # A retry carries the same single-use token: answer it before the captcha would.
+            try:
+                replayed = runtime.inquiries.replay(
+                    inquiry, client_ip=client_ip, spam=spam, idempotency_key=idempotency_key
+                )
+            except IdempotencyConflict:
+                return _key_reused()
+            except Unavailable:
+                return _unavailable()
+            if replayed is not None:
+                return _taken(submission.is_form, inquiry.redirect, replayed)
         verdict = _captcha(runtime, submission, client_ip)
         if verdict is False:
             return error_response(
@@ -72,7 +95,6 @@ def handle_submission(runtime: Any, request: Request) -> Response:
                 {TURNSTILE_FIELD: "the anti-robot check failed; please try again"},
             )
         extra["captcha"] = "verified" if verdict else "unverified"
-    spam = bool(str(submission.values.get(settings.honeypot_field) or "").strip())
     try:
         lead_id = runtime.inquiries.submit(
             inquiry,
@@ -89,29 +111,38 @@ def handle_submission(runtime: Any, request: Request) -> Response:
             headers={"Retry-After": str(exc.retry_after)},
         )
     except IdempotencyConflict:
-        return error_response(
-            409,
-            "idempotency_key_reused",
-            "This Idempotency-Key was already used for a different inquiry.",
-        )
+        return _key_reused()
     except Unavailable:
-        return error_response(
-            503,
-            "service_unavailable",
-            "We could not take your inquiry right now. Please try again in a few minutes"
-            " or email us directly.",
-            headers={"Retry-After": "120"},
-        )
-    if submission.is_form and inquiry.redirect:
+        return _unavailable()
+    return _taken(submission.is_form, inquiry.redirect, lead_id)
+
+
+def _taken(is_form: bool, redirect: str | None, lead_id: str) -> Response:
+    if is_form and redirect:
         return Response(
             body="",
             status_code=303,
-            headers={
-                "Location": with_query(inquiry.redirect, inquiry=lead_id),
-                "X-Inquiry-Id": lead_id,
-            },
+            headers={"Location": with_query(redirect, inquiry=lead_id), "X-Inquiry-Id": lead_id},
         )
     return json_response({"id": lead_id, "status": "received"}, 201, {"X-Inquiry-Id": lead_id})
+
+
+def _key_reused() -> Response:
+    return error_response(
+        409,
+        "idempotency_key_reused",
+        "This Idempotency-Key was already used for a different inquiry.",
+    )
+
+
+def _unavailable() -> Response:
+    return error_response(
+        503,
+        "service_unavailable",
+        "We could not take your inquiry right now. Please try again in a few minutes"
+        " or email us directly.",
+        headers={"Retry-After": "120"},
+    )
 
 
 def with_query(url: str, **params: str) -> str:

@@ -3,7 +3,12 @@
 Failure rules (DESIGN.md):
 * SES fails  -> the lead is stored `pending`; the visitor still gets 201; retry.py resends.
 * DynamoDB fails -> email sales anyway (the email is then the lead's only copy) and answer
-  201 if that worked; Unavailable (503) only when both channels failed.
+  201 if that worked; Unavailable (503) only when both channels failed, or when this
+  instance has already used that channel as often as the per-IP limit allows (the
+  rate counters live in DynamoDB, so without this bound a burst against a failing table
+  would mail sales without limit; see FALLBACK_PER_HOUR).
+* The rich sales email cannot be built (a template or header bug) -> the plain one is sent:
+  a stored lead never fails for a reason that retrying cannot cure.
 """
 
 from __future__ import annotations
@@ -17,17 +22,24 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from chalicelib.inquiries.email_check import mailbox_key
 from chalicelib.inquiries.fields import Inquiry
-from chalicelib.inquiries.messages import acknowledgement, sales_notification
+from chalicelib.inquiries.messages import (
+    acknowledgement,
+    held_back_summary,
+    plain_sales_notification,
+    sales_notification,
+)
 from chalicelib.inquiries.store import (
     PENDING,
+    WINDOW_SECONDS,
     Admission,
     Duplicate,
     LeadStore,
     ReplayUnknown,
     StoreUnavailable,
 )
-from chalicelib.mail import Email, Templates
+from chalicelib.mail import Email, MailError, Templates
 from chalicelib.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,6 +51,9 @@ ACK_TIME_BUDGET_SECONDS = 8.0
 # Longer than the function's timeout, so a retry never races a request still sending.
 CLAIM_LEASE_SECONDS = 300
 SPAM = "spam"
+# Leads one instance may email as "[NOT STORED]" per hour, all clients together; per client
+# the bound is RATE_LIMIT_PER_IP_PER_HOUR, as when DynamoDB counts.
+FALLBACK_PER_HOUR = 50
 
 
 class Unavailable(RuntimeError):
@@ -85,6 +100,7 @@ class InquiryService:
         self._clock = clock
         self._new_id = new_id or default_new_id
         self._monotonic = monotonic
+        self._fallback_used: dict[tuple[int, str], int] = {}
 
     def submit(
         self,
@@ -104,14 +120,16 @@ class InquiryService:
         admission = Admission(
             lead=lead,
             client_ip=client_ip,
+            mailbox=mailbox_key(inquiry.email),
             ip_limit=self._settings.rate_limit_per_ip_per_hour,
             email_limit=self._settings.rate_limit_per_email_per_hour,
             idempotency_key=idempotency_key,
             fingerprint=fingerprint(inquiry, spam),
             claim_ack=self._settings.autoreply_enabled and not spam,
+            ack_limit=self._settings.autoreply_max_per_hour,
         )
         try:
-            ack_claimed = self._store.admit(admission)
+            admitted = self._store.admit(admission)
         except Duplicate as duplicate:
             if duplicate.fingerprint != admission.fingerprint:
                 raise IdempotencyConflict(idempotency_key) from None
@@ -124,19 +142,48 @@ class InquiryService:
             log.error("lead %s: DynamoDB unavailable (%s); emailing sales only", lead_id, exc)
             if spam:
                 return lead_id  # a bot's submission is not worth the fallback channel
+            self._use_fallback(client_ip, now)
             self._email_without_store(lead, claim_token)
             return lead_id
         if spam:
             log.info("lead %s: honeypot filled, kept as spam, nobody emailed", lead_id)
             return lead_id
+        if admitted.held_back:
+            log.info("lead %s: address over its hourly limit, held for the summary", lead_id)
+            return lead_id
         self._notify(
-            lead, claim_token, attempts=1, ack_deadline=ack_deadline if ack_claimed else None
+            lead, claim_token, attempts=1, ack_deadline=ack_deadline if admitted.ack else None
         )
         return lead_id
+
+    def replay(
+        self, inquiry: Inquiry, *, client_ip: str, spam: bool, idempotency_key: str
+    ) -> str | None:
+        """The lead id a retry with this Idempotency-Key already got, or None when the key is
+        new. Asked before the captcha, whose single-use token a retry cannot pass again.
+        Raises IdempotencyConflict, Unavailable."""
+        try:
+            duplicate = self._store.replay(idempotency_key, client_ip)
+        except ReplayUnknown as exc:
+            raise Unavailable(str(exc)) from exc
+        if duplicate is None:
+            return None
+        if duplicate.fingerprint != fingerprint(inquiry, spam):
+            raise IdempotencyConflict(idempotency_key)
+        return duplicate.lead_id
 
     def resend(self, lead: dict[str, Any], claim_token: str) -> bool:
         """One retry of a claimed pending lead's sales email; True when sent."""
         return self._notify(lead, claim_token, attempts=int(lead.get("notify_attempts", 0)) + 1)
+
+    def send_held_back(self, claimed: list[tuple[dict[str, Any], str]]) -> bool:
+        """Mail claimed held-back leads to sales in one summary; True when sent."""
+        leads = [lead for lead, _ in claimed]
+        settings, templates = self._settings, self._templates
+        message_id, error = self._send(lambda: held_back_summary(leads, settings, templates))
+        for lead, token in claimed:
+            self._record(lead, token, int(lead.get("notify_attempts", 0)) + 1, message_id, error)
+        return message_id is not None
 
     # ---- internals -------------------------------------------------------------------
 
@@ -148,7 +195,7 @@ class InquiryService:
         ack_deadline: float | None = None,
     ) -> bool:
         settings, templates = self._settings, self._templates
-        message_id, error = self._send(lambda: sales_notification(lead, settings, templates))
+        message_id, error = self._send(lambda: self._sales_email(lead))
         ack = None
         if ack_deadline is not None and self._monotonic() > ack_deadline:
             ack = "skipped"  # AWS was slow: answer the visitor in time rather than acknowledge
@@ -158,6 +205,19 @@ class InquiryService:
             ack = "sent" if ack_id else "failed"
             if ack_id is None:
                 log.warning("lead %s: acknowledgement not sent (%s)", lead["id"], ack_error)
+        self._record(lead, claim_token, attempts, message_id, error, ack)
+        return message_id is not None
+
+    def _record(
+        self,
+        lead: dict[str, Any],
+        claim_token: str,
+        attempts: int,
+        message_id: str | None,
+        error: str | None,
+        ack: str | None = None,
+    ) -> None:
+        """Settle one claimed attempt: sent, retry later (backing off), or failed for good."""
         if message_id is not None:
             outcome: dict[str, Any] = {"sent": True, "message_id": message_id}
         elif attempts >= self._settings.max_notify_attempts:
@@ -186,19 +246,44 @@ class InquiryService:
             # The lead is stored and still claimed: when the claim's lease runs out the retry
             # sweep takes it again. Worst case sales gets the same lead twice, never zero times.
             log.exception("lead %s: could not record the notification outcome", lead["id"])
-        return message_id is not None
+
+    def _sales_email(self, lead: dict[str, Any], stored: bool = True) -> Email:
+        """The rich notification, or the plain one when the rich cannot be built."""
+        try:
+            email = sales_notification(lead, self._settings, self._templates, stored=stored)
+            _ = email.raw  # build the MIME bytes now: a header problem shows here, not in SES
+            return email
+        except Exception as exc:
+            log.error(
+                "lead %s: formatted sales email could not be built (%s); sending the plain copy",
+                lead["id"],
+                type(exc).__name__,
+            )
+            return plain_sales_notification(lead, self._settings, stored=stored)
+
+    def _use_fallback(self, client_ip: str, now: float) -> None:
+        """Count one "[NOT STORED]" email; Unavailable once this instance's bound is reached."""
+        window = int(now // WINDOW_SECONDS)
+        used = self._fallback_used
+        for key in [key for key in used if key[0] != window]:
+            del used[key]
+        per_ip, total = used.get((window, client_ip), 0), used.get((window, ""), 0)
+        if per_ip >= self._settings.rate_limit_per_ip_per_hour or total >= FALLBACK_PER_HOUR:
+            log.error("DynamoDB unavailable and the email fallback's hourly bound reached: 503")
+            raise Unavailable("fallback bound reached")
+        used[(window, client_ip)], used[(window, "")] = per_ip + 1, total + 1
 
     def _send(self, build: Callable[[], Email]) -> tuple[str | None, str | None]:
         """(message id, None) when SES took it, else (None, reason). Never raises."""
         try:
             return self._mailer.send(build()), None
-        except Exception as exc:  # SES down, throttled, rejected — or a template bug
-            return None, f"{type(exc).__name__}: {exc}"[:300]
+        except MailError as exc:  # SES down, throttled or rejected: its message names the code
+            return None, f"MailError: {exc}"[:300]
+        except Exception as exc:  # a bug: its message may quote what the visitor typed
+            return None, type(exc).__name__
 
     def _email_without_store(self, lead: dict[str, Any], claim_token: str) -> None:
-        message_id, error = self._send(
-            lambda: sales_notification(lead, self._settings, self._templates, stored=False)
-        )
+        message_id, error = self._send(lambda: self._sales_email(lead, stored=False))
         if message_id is None:
             log.error(
                 "lead %s: DynamoDB and SES both failed, answering 503 (%s)", lead["id"], error

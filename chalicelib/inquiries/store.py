@@ -3,8 +3,10 @@
 Keys (see infra/resources.json):
   lead          pk=LEAD#<id>            sk=LEAD
   rate counter  pk=RATE#<kind>#<digest> sk=<hour window>   (ADD hits, expires with TTL)
+                kinds: ip, email (the normalised mailbox), ack_all (acknowledgements sent)
   ack marker    pk=ACK#<digest>         sk=ACK             (last acknowledgement time)
-  idempotency   pk=IDEMPOTENCY#<digest> sk=IDEMPOTENCY     (lead id + request fingerprint)
+  idempotency   pk=IDEMPOTENCY#<digest> sk=IDEMPOTENCY     (lead id + request fingerprint;
+                the digest covers the client's IP too, so one client cannot take another's key)
 
 Taking a lead is ONE TransactWriteItems: the lead, both rate counters, the idempotency
 record and (optionally) the acknowledgement marker succeed or fail together, so a lead is
@@ -13,11 +15,16 @@ never half-taken and a rate-limited or duplicate request writes nothing.
 A pending lead carries retry_pk/retry_at (the sparse `pending` index) and claim_token:
 whoever holds the claim (the request that took it, or one retry worker) may send its
 notification; retry_at doubles as the claim's lease so an abandoned claim is retried.
+
+A lead over the per-address limit is not refused (anyone could lock a buyer out by
+posting with their address): it is stored with retry_pk=HELD and retry_at = the end of
+the hour, and the sweep mails all such leads to sales in one summary.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -27,10 +34,13 @@ from typing import Any
 from chalicelib.aws import error_code
 from chalicelib.dynamo import conditional_write, from_item, to_item
 
+log = logging.getLogger(__name__)
+
 WINDOW_SECONDS = 3600
 ACK_INTERVAL_SECONDS = 3600
 IDEMPOTENCY_SECONDS = 24 * 3600
 PENDING = "PENDING"
+HELD = "HELD"
 _CONTENTION_TRIES = 6
 
 
@@ -64,11 +74,21 @@ class Admission:
 
     lead: dict[str, Any]
     client_ip: str
+    mailbox: str  # the normalised address the per-address limits count
     ip_limit: int
     email_limit: int
     idempotency_key: str | None
     fingerprint: str
     claim_ack: bool
+    ack_limit: int = 1_000_000  # acknowledgements per hour, all addresses together
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """How the lead was taken: with an acknowledgement claimed, or held back."""
+
+    ack: bool
+    held_back: bool = False
 
 
 def digest(text: str) -> str:
@@ -91,17 +111,14 @@ class LeadStore:
 
     # ---- taking a lead -------------------------------------------------------------
 
-    def admit(self, admission: Admission) -> bool:
-        """Store the lead; True when the acknowledgement marker was claimed too.
-
-        Raises Duplicate, RateLimited or StoreUnavailable.
-        """
-        claim_ack = admission.claim_ack
+    def admit(self, admission: Admission) -> Admitted:
+        """Store the lead. Raises Duplicate, RateLimited (per IP) or StoreUnavailable."""
+        claim_ack, held_back = admission.claim_ack, False
         for attempt in range(_CONTENTION_TRIES):
-            named = self._admission_writes(admission, claim_ack)
+            named = self._admission_writes(admission, claim_ack, held_back)
             try:
                 self._db.transact_write_items(TransactItems=[write for _, write in named])
-                return claim_ack
+                return Admitted(ack=claim_ack, held_back=held_back)
             except Exception as exc:
                 code = error_code(exc)
                 if code != "TransactionCanceledException":
@@ -110,19 +127,28 @@ class LeadStore:
                 reasons = cancellation_reasons(exc)
             failed = {name: code for (name, _), code in zip(named, reasons, strict=False)}
             if failed.get("idempotency") == "ConditionalCheckFailed":
-                duplicate = self._duplicate(admission.idempotency_key or "")
+                duplicate = self.replay(admission.idempotency_key or "", admission.client_ip)
                 if duplicate is not None:
                     raise duplicate
                 continue  # the record expired in between: try to take the lead again
-            now = self._clock()
-            for name in ("ip", "email"):
-                if failed.get(name) == "ConditionalCheckFailed":
-                    retry_after = max(1, int(WINDOW_SECONDS - now % WINDOW_SECONDS))
-                    raise RateLimited(retry_after, name)
+            if failed.get("ip") == "ConditionalCheckFailed":
+                now = self._clock()
+                raise RateLimited(max(1, int(WINDOW_SECONDS - now % WINDOW_SECONDS)), "ip")
             if failed.get("lead") == "ConditionalCheckFailed":
-                return False  # ids are unique: only our own earlier attempt can have written it
+                # ids are unique: only our own earlier attempt can have written it
+                return Admitted(ack=False, held_back=held_back)
+            if failed.get("email") == "ConditionalCheckFailed":
+                held_back, claim_ack = True, False  # keep the lead, mail it in the summary
+                continue
             if failed.get("ack") == "ConditionalCheckFailed":
                 claim_ack = False  # acknowledged within the hour: take the lead without one
+                continue
+            if failed.get("ack_all") == "ConditionalCheckFailed":
+                log.warning(
+                    "acknowledgement ceiling of %d per hour reached: leads are taken without one",
+                    admission.ack_limit,
+                )
+                claim_ack = False
                 continue
             if any(code == "TransactionConflict" for code in failed.values()):
                 # Concurrent requests touched the same counter or key: back off, retry.
@@ -132,13 +158,20 @@ class LeadStore:
         raise StoreUnavailable("transaction kept conflicting")
 
     def _admission_writes(
-        self, admission: Admission, claim_ack: bool
+        self, admission: Admission, claim_ack: bool, held_back: bool
     ) -> list[tuple[str, dict[str, Any]]]:
         """The transaction's writes, each with the name its cancellation reason is read by."""
         now = self._clock()
         window = int(now // WINDOW_SECONDS)
         counter_expiry = (window + 2) * WINDOW_SECONDS
         lead = admission.lead
+        if held_back:
+            lead = {
+                **lead,
+                "held_back": True,
+                "retry_pk": HELD,
+                "retry_at": (window + 1) * WINDOW_SECONDS,  # the summary, once an hour
+            }
         writes = [
             (
                 "lead",
@@ -151,10 +184,13 @@ class LeadStore:
                 },
             ),
             self._counter("ip", admission.client_ip, window, admission.ip_limit, counter_expiry),
-            self._counter(
-                "email", lead["email"].lower(), window, admission.email_limit, counter_expiry
-            ),
         ]
+        if not held_back:  # a held-back lead's address is over its limit already
+            writes.append(
+                self._counter(
+                    "email", admission.mailbox, window, admission.email_limit, counter_expiry
+                )
+            )
         if admission.idempotency_key is not None:
             writes.append(
                 (
@@ -164,7 +200,9 @@ class LeadStore:
                             "TableName": self._table,
                             "Item": to_item(
                                 {
-                                    **_idempotency_key(admission.idempotency_key),
+                                    **_idempotency_key(
+                                        admission.idempotency_key, admission.client_ip
+                                    ),
                                     "lead_id": lead["id"],
                                     "fingerprint": admission.fingerprint,
                                     "expires_at": int(now) + IDEMPOTENCY_SECONDS,
@@ -186,7 +224,7 @@ class LeadStore:
                             "TableName": self._table,
                             "Item": to_item(
                                 {
-                                    "pk": f"ACK#{digest(lead['email'].lower())}",
+                                    "pk": f"ACK#{digest(admission.mailbox)}",
                                     "sk": "ACK",
                                     "sent_at": int(now),
                                     "expires_at": int(now) + 2 * ACK_INTERVAL_SECONDS,
@@ -199,6 +237,10 @@ class LeadStore:
                         }
                     },
                 )
+            )
+            # The ceiling on acknowledgements in all: SES reputation is the whole site's.
+            writes.append(
+                self._counter("ack_all", "all", window, admission.ack_limit, counter_expiry)
             )
         return writes
 
@@ -220,10 +262,13 @@ class LeadStore:
             },
         )
 
-    def _duplicate(self, key: str) -> Duplicate | None:
+    def replay(self, key: str, client_ip: str) -> Duplicate | None:
+        """The first request's answer for this client's Idempotency-Key, or None."""
         try:
             response = self._db.get_item(
-                TableName=self._table, Key=to_item(_idempotency_key(key)), ConsistentRead=True
+                TableName=self._table,
+                Key=to_item(_idempotency_key(key, client_ip)),
+                ConsistentRead=True,
             )
         except Exception as exc:
             raise ReplayUnknown(error_code(exc) or type(exc).__name__) from exc
@@ -289,13 +334,13 @@ class LeadStore:
         )
         return settled is not None
 
-    def due(self, now: int, page_size: int = 25) -> Iterator[tuple[str, int]]:
-        """(lead id, retry_at) of pending leads whose retry time has come, oldest first."""
+    def due(self, now: int, page_size: int = 25, queue: str = PENDING) -> Iterator[tuple[str, int]]:
+        """(lead id, retry_at) of pending (or HELD) leads whose time has come, oldest first."""
         args: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": "pending",
             "KeyConditionExpression": "retry_pk = :p AND retry_at <= :now",
-            "ExpressionAttributeValues": to_item({":p": PENDING, ":now": now}),
+            "ExpressionAttributeValues": to_item({":p": queue, ":now": now}),
             "Limit": page_size,
         }
         while True:
@@ -346,5 +391,5 @@ def lead_key(lead_id: str) -> dict[str, str]:
     return {"pk": f"LEAD#{lead_id}", "sk": "LEAD"}
 
 
-def _idempotency_key(key: str) -> dict[str, str]:
-    return {"pk": f"IDEMPOTENCY#{digest(key)}", "sk": "IDEMPOTENCY"}
+def _idempotency_key(key: str, client_ip: str) -> dict[str, str]:
+    return {"pk": f"IDEMPOTENCY#{digest(client_ip + chr(0) + key)}", "sk": "IDEMPOTENCY"}
