@@ -25,11 +25,12 @@ FAKE_AWS = {
     "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_DEFAULT_REGION": REGION,
 }
-# Live tests and the bench send more inquiries than a visitor would; the limits themselves
-# are tested in process.
+# Live tests and the bench send more inquiries (and acknowledgements) than visitors would;
+# the limits themselves are tested in process.
 HIGH_RATE_LIMITS = {
     "RATE_LIMIT_PER_IP_PER_HOUR": "100000",
     "RATE_LIMIT_PER_EMAIL_PER_HOUR": "100000",
+    "AUTOREPLY_MAX_PER_HOUR": "100000",
 }
 
 
