@@ -9,17 +9,18 @@ thread plays the scheduled retry. Every email SES accepts is copied to the outbo
 
 from __future__ import annotations
 
-import functools
 import http.server
 import os
+import socketserver
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalice.local import ChaliceRequestHandler
+if TYPE_CHECKING:
+    from chalicelib.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_DIR = ROOT / "site"
@@ -39,7 +40,7 @@ class LocalOptions:
     quiet: bool = False  # no access log from the API server
     env: Mapping[str, str] = field(default_factory=dict)  # settings overrides
     # botocore before-call hooks for the app's clients (tests: fault injection, counting)
-    hooks: tuple[Any, ...] = ()
+    hooks: tuple[Callable[..., Any], ...] = ()
 
 
 class LocalService:
@@ -50,9 +51,9 @@ class LocalService:
         self.api_url = ""
         self.site_url = ""
         self.endpoint_url = ""
-        self.runtime: Any = None
-        self._moto: Any = None
-        self._servers: list[Any] = []
+        self.runtime: Runtime | None = None  # set by start()
+        self._moto: Any = None  # moto.server.ThreadedMotoServer, when embedded
+        self._servers: list[socketserver.BaseServer] = []
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._urls: dict[str, str] = {}
@@ -78,13 +79,13 @@ class LocalService:
         session = boto3.session.Session()
         for hook in options.hooks:
             session.events.register("before-call", hook)
-        self.runtime = Runtime(Settings.from_env(settings_env), AwsClients(session))
+        runtime = self.runtime = Runtime(Settings.from_env(settings_env), AwsClients(session))
         if not options.use_aws:  # an emulator starts empty: build and fill it like prod
             deploy_stack(session.client("cloudformation"), LOCAL_STAGE)
-            verify_sender(self.runtime.clients.sesv2(), self.runtime.settings.sender_email)
-            load_seed(self.runtime.content)
-        self._serve_api()
-        self._start_retry_loop()
+            verify_sender(runtime.clients.sesv2(), runtime.settings.sender_email)
+            load_seed(runtime.content)
+        self._serve_api(runtime)
+        self._start_retry_loop(runtime)
         return self
 
     def stop(self) -> None:
@@ -123,19 +124,16 @@ class LocalService:
             env["ALLOWED_ORIGINS"] += "," + default_origins
         return env
 
-    def _serve_api(self) -> None:
+    def _serve_api(self, runtime: Runtime) -> None:
         from chalice.config import Config
-        from chalice.local import create_local_server
 
         from chalicelib.bootstrap import create_app
+        from devtools.api_server import api_server
 
-        app = create_app(self.runtime)
+        app = create_app(runtime)
         config = Config.create(chalice_stage="dev", app_name="vigor-leads", project_dir=str(ROOT))
-        server = create_local_server(app, config, self.options.host, self.options.api_port)
-        if self.options.quiet:  # tests and benchmarks: no access-log line per request
-            server.server.RequestHandlerClass = functools.partial(
-                _QuietChaliceHandler, app_object=server.app_object, config=config
-            )
+        options = self.options
+        server = api_server(app, config, options.host, options.api_port, options.quiet)
         self.api_url = f"http://{self.options.host}:{server.server.server_address[1]}"
         self._urls["api"] = self.api_url
         self._servers.append(server.server)
@@ -149,27 +147,22 @@ class LocalService:
         self._thread(server.serve_forever, "site")
         return server
 
-    def _start_retry_loop(self) -> None:
+    def _start_retry_loop(self, runtime: Runtime) -> None:
         from chalicelib.inquiries.retry import retry_pending
 
         def loop() -> None:
             while not self._stopping.wait(RETRY_INTERVAL_SECONDS):
                 try:
-                    retry_pending(self.runtime.leads, self.runtime.inquiries, self.runtime.clock)
+                    retry_pending(runtime.leads, runtime.inquiries, runtime.clock)
                 except Exception as exc:  # the emulator may be gone during shutdown
                     print(f"retry sweep failed: {exc}", flush=True)
 
         self._thread(loop, "retry")
 
-    def _thread(self, target: Any, name: str) -> None:
+    def _thread(self, target: Callable[[], object], name: str) -> None:
         thread = threading.Thread(target=target, name=f"local-{name}", daemon=True)
         thread.start()
         self._threads.append(thread)
-
-
-class _QuietChaliceHandler(ChaliceRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 def _use_endpoint(url: str) -> None:

@@ -11,6 +11,10 @@ so the server fills tokens in every .html file:
 It also serves /config.js (window.VIGOR = {api, site}) for the scripts, and sends a
 Content-Security-Policy that allows scripts and styles from the site only and network
 calls and form posts to the API only.
+
+A request path that is not ASCII, not UTF-8 once percent-decoded, or holds a control
+character (NUL made the file lookup raise and the connection drop) is answered 400; every
+error is a short plain-text line.
 """
 
 from __future__ import annotations
@@ -24,10 +28,25 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 # The lead id alphabet (Crockford base32, as chalicelib/ids.py); a ULID starts with 0-7.
 LEAD_ID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def path_problem(target: str) -> str | None:
+    """Why the path of a request target cannot name a file of the site, or None."""
+    path = urlsplit(target).path
+    if not path.isascii():
+        return "the path must be ASCII (percent-encode the rest)"
+    try:
+        decoded = unquote(path, errors="strict")
+    except UnicodeDecodeError:
+        return "the path is not UTF-8 once percent-decoded"
+    if _CONTROL.search(decoded):
+        return "the path holds a control character"
+    return None
 
 
 def inquiry_reference(query: str) -> str:
@@ -39,6 +58,17 @@ def inquiry_reference(query: str) -> str:
 
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
     urls: Mapping[str, str] = {}
+    error_message_format = "%(code)d %(message)s: %(explain)s\n"
+    error_content_type = "text/plain; charset=utf-8"
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False  # http.server has answered
+        problem = path_problem(self.path)
+        if problem is not None:
+            self.send_error(400, "Bad Request", problem)
+            return False
+        return True
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
