@@ -470,6 +470,16 @@ REGRESSIONS = [
     inquiry("C1 control in company", with_good(company="Vigor\u009bGmbH"), expect=422),
     inquiry("encoded-word in name", with_good(name="=?utf-8?q?Bill_Gates?="), expect=422),
     inquiry("=? in the message is fine", with_good(message="Is a=?b a problem?")),
+    # a GET carries no body, yet Chalice answered a Content-Type other than JSON with 415
+    get(
+        "GET /contact with Content-Type text/plain",
+        "/contact",
+        200,
+        **{"Content-Type": "text/plain"},
+    ),
+    get("GET /news with Content-Type text/html", "/news", 200, **{"Content-Type": "text/html"}),
+    get("GET /news/categories as XML", "/news/categories", 200, **{"Content-Type": "text/xml"}),
+    get(f"GET /news/{CATL} as a form", f"/news/{CATL}", 200, **{"Content-Type": FORM}),
 ]
 
 

@@ -16,24 +16,27 @@ NEWS_MAX_AGE = 60
 CONTACT_MAX_AGE = 300
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 50
+# A GET has no body, so its Content-Type means nothing: without this Chalice would answer
+# any type but application/json with a 415 that the GET routes do not document.
+ANY_CONTENT_TYPE = ["*/*"]
 
 
 def content_blueprint(runtime: Any) -> Blueprint:
     routes = Blueprint(__name__)
 
-    @routes.route("/contact", methods=["GET"])
+    @routes.route("/contact", methods=["GET"], content_types=ANY_CONTENT_TYPE)
     def contact() -> Response:
         block = runtime.content.contact()
         if block is None:
             return error_response(404, "not_found", "The contact block has not been published.")
         return cacheable_response(routes.current_request, block, CONTACT_MAX_AGE)
 
-    @routes.route("/news/categories", methods=["GET"])
+    @routes.route("/news/categories", methods=["GET"], content_types=ANY_CONTENT_TYPE)
     def categories() -> Response:
         items = runtime.content.categories()
         return cacheable_response(routes.current_request, {"items": items}, NEWS_MAX_AGE)
 
-    @routes.route("/news", methods=["GET"])
+    @routes.route("/news", methods=["GET"], content_types=ANY_CONTENT_TYPE)
     def news() -> Response:
         params = dict(routes.current_request.query_params or {})
         problems: dict[str, str] = {}
@@ -59,7 +62,7 @@ def content_blueprint(runtime: Any) -> Blueprint:
         body = {"items": page.items, "next_cursor": page.next_cursor}
         return cacheable_response(routes.current_request, body, NEWS_MAX_AGE)
 
-    @routes.route("/news/{slug}", methods=["GET"])
+    @routes.route("/news/{slug}", methods=["GET"], content_types=ANY_CONTENT_TYPE)
     def article(slug: str) -> Response:
         found = runtime.content.article(slug) if is_slug(slug) else None
         if found is None:
