@@ -11,12 +11,11 @@ is prefixed with a single quote so that Excel shows it instead of running it as 
 from __future__ import annotations
 
 import csv
-import datetime
 import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from admin.lead_admin import INTERNAL
+from chalicelib.leads.model import Lead
 
 FORMATS = ("csv", "jsonl")
 COLUMNS = (
@@ -39,25 +38,18 @@ COLUMNS = (
     "ack",
     "last_error",
     "captcha",
+    "held_back",
     "updated_at",
     "expires_at",
 )
-# Stored as epoch seconds; exported as ISO 8601 UTC like received_at.
-EPOCH_FIELDS = ("notified_at", "updated_at", "expires_at")
 BOM = "\ufeff"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def public(lead: dict[str, Any]) -> dict[str, Any]:
-    """A lead as exported: the known columns in order, then any others; no index keys."""
-    row = {name: lead.get(name) for name in COLUMNS}
-    row.update({k: v for k, v in sorted(lead.items()) if k not in row and k not in INTERNAL})
-    for name in EPOCH_FIELDS:
-        value = row.get(name)
-        if isinstance(value, int) and not isinstance(value, bool):
-            moment = datetime.datetime.fromtimestamp(value, datetime.UTC)
-            row[name] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return row
+def public(lead: Lead) -> dict[str, Any]:
+    """A lead as exported: the known columns in order (times in ISO 8601 UTC)."""
+    record = lead.record()
+    return {name: record.get(name) for name in COLUMNS}
 
 
 def csv_cell(value: Any) -> str:
@@ -107,7 +99,7 @@ class Progress:
 
 
 def write_export(
-    pages: Iterable[tuple[str, list[dict[str, Any]]]],
+    pages: Iterable[tuple[str, list[Lead]]],
     out: TextIO,
     fmt: str,
     progress: Progress | None = None,

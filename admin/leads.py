@@ -13,25 +13,28 @@ import io
 import json
 import sys
 import unicodedata
-import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from admin.command import CommandError, Subcommands, add_command, stage_runtime, usage
-from admin.lead_admin import (
-    MARKS,
-    STATUSES,
+from chalicelib.leads.dynamodb import (
     Conflict,
     Filter,
-    LeadAdmin,
     LeadBusy,
     LeadNotFound,
+    LeadsTable,
     NotResendable,
 )
+from chalicelib.leads.model import MARKS, Status
+from chalicelib.runtime import Runtime
+from chalicelib.times import iso
 
 LIST_DAYS = 90
+# Leads per Query page in an export: one page is what the export holds in memory at once.
+EXPORT_PAGE = 100
 SPAM_CHOICES = ("exclude", "include", "only")
+STATUSES = tuple(str(status) for status in Status)
 
 
 def register(commands: Subcommands) -> None:
@@ -91,7 +94,7 @@ def register(commands: Subcommands) -> None:
 
     mark = add_command(leads, "mark", "record that sales contacted or closed a lead")
     mark.add_argument("id")
-    mark.add_argument("status", choices=MARKS)
+    mark.add_argument("status", choices=[str(status) for status in MARKS])
     mark.set_defaults(handler=mark_lead)
 
     erase = add_command(
@@ -109,7 +112,7 @@ def register(commands: Subcommands) -> None:
 
 def list_leads(args: argparse.Namespace) -> int:
     runtime = stage_runtime(args.stage)
-    store = _admin(runtime, page_size=min(args.limit + 1, 250))
+    store = _table(runtime, page_size=min(args.limit + 1, 250))
     since = _since(args.since, runtime.clock(), LIST_DAYS)
     rows = store.newest_first(since, _filter(args))
     shown = 0
@@ -123,23 +126,13 @@ def list_leads(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             break
-        received = str(lead.get("received_at", "")).replace("T", " ").rstrip("Z")[:16]
-        print(
-            _line(
-                (
-                    received,
-                    lead.get("id"),
-                    # pending and over its address's hourly limit: mailed in the summary
-                    "held" if lead.get("held_back") and lead.get("status") == "pending"
-                    else lead.get("status"),
-                    lead.get("name"),
-                    lead.get("email"),
-                    lead.get("country"),
-                    lead.get("product"),
-                ),
-                widths,
-            )
-        )
+        received = lead.received_iso.replace("T", " ").rstrip("Z")[:16]
+        inquiry = lead.inquiry
+        # pending and over its address's hourly limit: mailed in the hourly summary
+        held = lead.held_back and lead.status == Status.PENDING
+        status = "held" if held else str(lead.status)
+        cells = (received, lead.id, status, inquiry.name, inquiry.email)
+        print(_line((*cells, inquiry.country, inquiry.product), widths))
         shown += 1
     print(f"{shown} lead{'s' if shown != 1 else ''} since {_day(since)}", file=sys.stderr)
     return 0
@@ -149,17 +142,13 @@ def show_lead(args: argparse.Namespace) -> int:
     lead_id = _lead_id(args.id)
     runtime = stage_runtime(args.stage)
     try:
-        lead = _admin(runtime).get(lead_id)
+        lead = runtime.leads.find(lead_id)
     except LeadNotFound as exc:
         raise CommandError(str(exc)) from None
     if args.json:
-        print(json.dumps(lead, ensure_ascii=False, indent=2, sort_keys=True))
+        print(json.dumps(lead.record(), ensure_ascii=False, indent=2, sort_keys=True))
         return 0
-    from admin.export import public
-
-    for name, value in public(lead).items():
-        if value is None:
-            continue
+    for name, value in lead.record().items():
         text = str(value)
         if "\n" in text:
             print(f"{name}:")
@@ -167,8 +156,9 @@ def show_lead(args: argparse.Namespace) -> int:
                 print(f"    {line}")
         else:
             print(f"{name}: {text}")
-    if lead.get("status") == "pending" and lead.get("retry_at"):
-        print(f"next attempt: {_iso(int(lead['retry_at']))}")
+    if lead.status == Status.PENDING and lead.next_attempt_at:
+        when = "in the hourly summary at" if lead.held_back else "next attempt:"
+        print(f"{when} {iso(lead.next_attempt_at)}")
     return 0
 
 
@@ -177,7 +167,7 @@ def export_leads(args: argparse.Namespace) -> int:
 
     runtime = stage_runtime(args.stage)
     since = _since(args.since, runtime.clock(), runtime.settings.lead_retention_days)
-    pages = _admin(runtime).pages(since, _filter(args))
+    pages = _table(runtime, EXPORT_PAGE).pages(since, _filter(args))
     progress = Progress(sys.stderr)
     where = str(args.output) if args.output else "standard output"
     print(f"exporting leads since {_day(since)} as {args.format} to {where}", file=sys.stderr)
@@ -188,30 +178,30 @@ def export_leads(args: argparse.Namespace) -> int:
 
 
 def resend_lead(args: argparse.Namespace) -> int:
-    from chalicelib.inquiries.service import CLAIM_LEASE_SECONDS
+    from chalicelib.leads.model import CLAIM_LEASE_SECONDS, new_claim_token
 
     lead_id = _lead_id(args.id)
     runtime = stage_runtime(args.stage)
-    store = _admin(runtime)
-    token = uuid.uuid4().hex
+    table = runtime.leads
     try:
-        lead = store.claim_for_resend(lead_id, token, CLAIM_LEASE_SECONDS, force=args.force)
+        lead = table.claim_for_resend(
+            lead_id, new_claim_token(), CLAIM_LEASE_SECONDS, force=args.force
+        )
     except (LeadNotFound, LeadBusy, NotResendable, Conflict) as exc:
         raise CommandError(str(exc)) from None
-    sent = runtime.inquiries.resend(lead, token)
-    after = store.get(lead_id)
+    sent = runtime.inquiries.resend(lead)
+    after = table.find(lead_id)
     if sent:
-        print(f"lead {lead_id}: emailed to sales (SES message id {after.get('message_id')})")
+        print(f"lead {lead_id}: emailed to sales (SES message id {after.message_id})")
         return 0
-    print(f"error: SES did not take lead {lead_id}: {after.get('last_error')}", file=sys.stderr)
-    if after.get("status") == "pending":
+    print(f"error: SES did not take lead {lead_id}: {after.last_error}", file=sys.stderr)
+    if after.status == Status.PENDING and after.next_attempt_at:
         print(
-            f"  it stays pending; the scheduled retry tries again at"
-            f" {_iso(int(after['retry_at']))}",
+            f"  it stays pending; the scheduled retry tries again at {iso(after.next_attempt_at)}",
             file=sys.stderr,
         )
     else:
-        print(f"  it is {after.get('status')} now", file=sys.stderr)
+        print(f"  it is {after.status} now", file=sys.stderr)
     return 1
 
 
@@ -222,7 +212,8 @@ def retry_leads(args: argparse.Namespace) -> int:
     report = retry_pending(runtime.leads, runtime.inquiries, runtime.clock, max_leads=args.max)
     print(
         f"due: {report.due}, sent: {report.sent}, still pending: {report.still_pending},"
-        f" taken by another worker: {report.taken_by_others}"
+        f" taken by another worker: {report.taken_by_others},"
+        f" held back and sent in a summary: {report.held_back_sent}"
     )
     return 0
 
@@ -231,10 +222,12 @@ def mark_lead(args: argparse.Namespace) -> int:
     lead_id = _lead_id(args.id)
     runtime = stage_runtime(args.stage)
     try:
-        before = _admin(runtime).mark(lead_id, args.status, runtime.settings.lead_retention_days)
+        before = runtime.leads.mark(
+            lead_id, Status(args.status), runtime.settings.lead_retention_days
+        )
     except (LeadNotFound, Conflict) as exc:
         raise CommandError(str(exc)) from None
-    previous = before.get("status")
+    previous = before.status
     if previous == args.status:
         print(f"lead {lead_id} is already {args.status}")
         return 0
@@ -256,7 +249,7 @@ def erase_leads(args: argparse.Namespace) -> int:
     runtime = stage_runtime(args.stage)
     removed = 0
     verb = "would delete" if args.dry_run else "deleted"
-    for lead in _admin(runtime).erase(address, dry_run=args.dry_run):
+    for lead in runtime.leads.erase(_stored_forms(address), dry_run=args.dry_run):
         removed += 1
         print(f"{verb} lead {lead['id']} (received {lead['received_at']}, {lead['status']})")
     if removed == 0:
@@ -288,15 +281,27 @@ def _filters(parser: argparse.ArgumentParser, since_help: str) -> None:
 def _filter(args: argparse.Namespace) -> Filter:
     if args.status is not None and args.spam == "only" and args.status != "spam":
         raise CommandError(f"--spam only and --status {args.status} contradict each other")
-    return Filter(status=args.status, spam=args.spam)
+    status = None if args.status is None else Status(args.status)
+    return Filter(status=status, spam=args.spam)
 
 
-def _admin(runtime: Any, page_size: int = 250) -> LeadAdmin:
-    """Pages of at most 250 leads (DynamoDB also ends a page at 1 MB): what one page
-    costs in memory bounds what a whole export costs."""
-    return LeadAdmin(
-        runtime.clients.dynamodb(), runtime.settings.leads_table, runtime.clock, page_size
+def _table(runtime: Runtime, page_size: int = 250) -> LeadsTable:
+    """The leads table for listings: Query pages of at most 250 leads (DynamoDB also ends
+    a page at 1 MB), so what one page costs in memory bounds what a whole export costs."""
+    return LeadsTable(
+        runtime.clients.dynamodb(), runtime.settings.leads_table, runtime.clock, page_size=page_size
     )
+
+
+def _stored_forms(address: str) -> set[str]:
+    """The forms an address may be stored under: lower-cased as typed, and as the service
+    stores it (email-validator's normalized form, punycode for an internationalized domain)."""
+    from chalicelib.inquiries.email_check import normalized_email
+
+    forms = {address.lower()}
+    with suppress(ValueError):
+        forms.add(normalized_email(address, check_deliverability=False).lower())
+    return forms
 
 
 def _since(day: datetime.date | None, now: float, default_days: int) -> float:
@@ -358,10 +363,6 @@ def _output(path: Path | None) -> Any:
 
 def _day(epoch: float) -> str:
     return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%Y-%m-%d")
-
-
-def _iso(epoch: int) -> str:
-    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _line(cells: tuple[Any, ...], widths: tuple[int, ...]) -> str:

@@ -296,42 +296,10 @@ def write_articles(table: str, count: int, categories: list[dict[str, str]]) -> 
 
 
 def write_leads(table: str, count: int) -> None:
-    """`count` leads as the service stores them once sales got the email."""
-    from chalicelib.ids import new_id
+    """`count` leads as the service stores them once sales got the email, one a minute."""
+    from devtools.sample_leads import sent_lead_items
 
-    now = time.time()
-
-    def items() -> Iterator[dict[str, Any]]:
-        for number in range(count):
-            received = now - 60 * number
-            lead_id = new_id(received)
-            when = datetime.datetime.fromtimestamp(received, datetime.UTC)
-            yield {
-                "pk": f"LEAD#{lead_id}",
-                "sk": "LEAD",
-                "id": lead_id,
-                "name": f"Buyer {number}",
-                "email": f"buyer{number}@example.com",
-                "message": "Please quote 200 sets of front brake pads, delivery to Hamburg.",
-                "company": "Autoteile Nord GmbH",
-                "country": "Germany",
-                "product": "Brake pads 04465-33450",
-                "quantity": 200,
-                "locale": "en",
-                "received_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "status": "sent",
-                "spam": False,
-                "notify_attempts": 1,
-                "notified_at": int(received) + 1,
-                "message_id": f"bench-{number}",
-                "ack": "sent",
-                "list_pk": f"LEADS#{when.strftime('%Y-%m')}",
-                "list_sk": lead_id,
-                "email_pk": f"buyer{number}@example.com",
-                "expires_at": int(received) + 730 * 86400,
-            }
-
-    batch_write(table, items())
+    batch_write(table, sent_lead_items(count, time.time(), every_seconds=60))
 
 
 # ---- the requests --------------------------------------------------------------------------

@@ -37,7 +37,10 @@ def create_app(runtime: Runtime | None = None) -> Chalice:
     cors = Cors(runtime.settings.allowed_origins)
     for path, methods in PUBLIC_PATHS.items():
         name = "preflight_" + "".join(ch if ch.isalnum() else "_" for ch in path)
-        app.route(path, methods=["OPTIONS"], name=name)(_preflight(app, cors, methods))
+        # Any Content-Type: a preflight has no body, and a 415 here would be undocumented.
+        app.route(path, methods=["OPTIONS"], name=name, content_types=["*/*"])(
+            _preflight(app, cors, methods)
+        )
     app.register_middleware(_http_middleware(cors), "http")
 
     @app.schedule(Rate(RETRY_EVERY_MINUTES, unit=Rate.MINUTES), name="retry_pending_leads")

@@ -11,7 +11,7 @@ from chalice.app import Request, Response
 
 from chalicelib.origins import origin_allowed
 
-JSON_TYPE = "application/json; charset=utf-8"
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 # Chalice answers some requests itself (415, 404, 405, ...) with {"Code", "Message"}.
 # The middleware rewrites those into the documented error shape with these codes.
@@ -36,7 +36,7 @@ def json_response(
     return Response(
         body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
         status_code=status,
-        headers={"Content-Type": JSON_TYPE, **(headers or {})},
+        headers={"Content-Type": JSON_CONTENT_TYPE, **(headers or {})},
     )
 
 
@@ -53,17 +53,6 @@ def error_response(
     return json_response({"error": error}, status, {"Cache-Control": "no-store", **(headers or {})})
 
 
-def header(request: Request, name: str) -> str | None:
-    """Header lookup that does not depend on how the gateway cased the names."""
-    value = request.headers.get(name) if request.headers else None
-    if value is None and request.headers:
-        lowered = name.lower()
-        for key, candidate in request.headers.items():
-            if key.lower() == lowered:
-                return str(candidate)
-    return value
-
-
 def cacheable_response(request: Request, body: Any, max_age: int) -> Response:
     """A public GET answer with Cache-Control and a strong ETag; 304 when it matches."""
     payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
@@ -72,9 +61,11 @@ def cacheable_response(request: Request, body: Any, max_age: int) -> Response:
         "Cache-Control": f"public, max-age={max_age}",
         "ETag": etag,
     }
-    if _etag_matches(header(request, "If-None-Match"), etag):
+    if _etag_matches(request.headers.get("If-None-Match"), etag):
         return Response(body="", status_code=304, headers=headers)
-    return Response(body=payload, status_code=200, headers={"Content-Type": JSON_TYPE, **headers})
+    return Response(
+        body=payload, status_code=200, headers={"Content-Type": JSON_CONTENT_TYPE, **headers}
+    )
 
 
 def _etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -98,7 +89,7 @@ class Cors:
         return origin_allowed(origin, self._allowed)
 
     def preflight(self, request: Request, methods: str) -> Response:
-        origin = header(request, "Origin")
+        origin = request.headers.get("Origin")
         if not self.allows(origin):
             return error_response(
                 403, "origin_not_allowed", "This origin is not allowed to call the API."
@@ -119,7 +110,7 @@ class Cors:
         """Add the allow headers to an actual (non-preflight) response."""
         vary = response.headers.get("Vary")
         response.headers["Vary"] = "Origin" if not vary else f"{vary}, Origin"
-        origin = header(request, "Origin")
+        origin = request.headers.get("Origin")
         if self.allows(origin):
             response.headers["Access-Control-Allow-Origin"] = origin or ""
             response.headers["Access-Control-Expose-Headers"] = "ETag, Retry-After, Location"

@@ -9,18 +9,26 @@ from __future__ import annotations
 import os
 import time
 
-_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def new_id(now: float | None = None) -> str:
     millis = int((time.time() if now is None else now) * 1000)
-    value = (millis << 80) | int.from_bytes(os.urandom(10), "big")
-    chars = []
-    for _ in range(26):
-        value, index = divmod(value, 32)
-        chars.append(_ALPHABET[index])
-    return "".join(reversed(chars))
+    return _encode((millis << 80) | int.from_bytes(os.urandom(10), "big"))
+
+
+def id_floor(epoch: float) -> str:
+    """The smallest id minted at or after `epoch` (seconds): a time as a key bound."""
+    return _encode(int(epoch * 1000) << 80)
 
 
 def is_id(text: str) -> bool:
-    return len(text) == 26 and all(ch in _ALPHABET for ch in text) and text[0] in "01234567"
+    return len(text) == 26 and all(ch in ALPHABET for ch in text) and text[0] in "01234567"
+
+
+def _encode(value: int) -> str:
+    chars = []
+    for _ in range(26):
+        value, index = divmod(value, 32)
+        chars.append(ALPHABET[index])
+    return "".join(reversed(chars))

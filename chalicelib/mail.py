@@ -14,7 +14,7 @@ from email.policy import SMTP
 from email.utils import formatdate, make_msgid, parseaddr
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.aws import error_code
 
@@ -31,6 +31,14 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 class MailError(RuntimeError):
     """SES did not accept the message (rejected, throttled or unreachable)."""
+
+
+class Mailer(Protocol):
+    """What the service needs of a mailer (SesMailer, OutboxMailer, a test fake)."""
+
+    def send(self, email: Email) -> str:
+        """Send the message; its provider's message id. Raises MailError."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -79,9 +87,6 @@ class Templates:
     def render(self, template: str, **context: Any) -> str:
         return str(self._environment().get_template(template).render(**context))
 
-    def names(self) -> list[str]:
-        return sorted(p.name for p in self._directory.iterdir() if p.suffix in (".txt", ".html"))
-
     def _environment(self) -> Any:
         if self._env is None:
             import jinja2
@@ -126,7 +131,7 @@ class OutboxMailer:
     Writes <time>-<id>.eml (the raw message) and .html (the HTML part), and prints one line.
     """
 
-    def __init__(self, inner: Any, directory: str) -> None:
+    def __init__(self, inner: Mailer, directory: str) -> None:
         self._inner = inner
         self._directory = Path(directory)
 

@@ -1,8 +1,8 @@
-"""The one place where the app's collaborators are built (lazily, on first use).
+"""The composition root: the one place where the app's collaborators are built, lazily.
 
 Only the settings are read eagerly, so a bad configuration fails at start-up naming the
-variable; AWS clients, repositories and the mail templates wait for the first request
-that needs them.
+variable; AWS clients, the leads table and the mail templates wait for the first request
+that needs them (cold start: a GET never loads the inquiry modules).
 """
 
 from __future__ import annotations
@@ -11,13 +11,16 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chalicelib.aws import AwsClients
 from chalicelib.settings import Settings
 
 if TYPE_CHECKING:
     from chalicelib.content.repository import ContentRepository
+    from chalicelib.inquiries.service import CaptchaVerifier, InquiryService
+    from chalicelib.leads.dynamodb import LeadsTable
+    from chalicelib.mail import Mailer
 
 
 class Runtime:
@@ -26,12 +29,10 @@ class Runtime:
         settings: Settings,
         clients: AwsClients | None = None,
         clock: Callable[[], float] = time.time,
-        mailer: Any = None,
     ) -> None:
         self.settings = settings
         self.clients = clients or AwsClients()
         self.clock = clock
-        self._mailer = mailer
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> Runtime:
@@ -44,30 +45,44 @@ class Runtime:
         return ContentRepository(self.clients.dynamodb(), self.settings.content_table)
 
     @cached_property
-    def leads(self) -> Any:
-        from chalicelib.inquiries.store import LeadStore
+    def leads(self) -> LeadsTable:
+        from chalicelib.leads.dynamodb import LeadsTable
 
-        return LeadStore(self.clients.dynamodb(), self.settings.leads_table, clock=self.clock)
+        return LeadsTable(self.clients.dynamodb(), self.settings.leads_table, clock=self.clock)
 
     @cached_property
-    def mailer(self) -> Any:
-        if self._mailer is not None:
-            return self._mailer
+    def mailer(self) -> Mailer:
         from chalicelib.mail import OutboxMailer, SesMailer
 
-        mailer: Any = SesMailer(self.clients.sesv2(), self.settings.ses_configuration_set)
+        mailer: Mailer = SesMailer(self.clients.sesv2(), self.settings.ses_configuration_set)
         if self.settings.outbox_dir:
             mailer = OutboxMailer(mailer, self.settings.outbox_dir)
         return mailer
 
     @cached_property
-    def inquiries(self) -> Any:
+    def inquiries(self) -> InquiryService:
         from chalicelib.inquiries.service import InquiryService
         from chalicelib.mail import Templates
 
-        return InquiryService(self.settings, self.leads, self.mailer, Templates(), clock=self.clock)
+        return InquiryService(
+            self.settings,
+            self.leads,
+            self.mailer,
+            Templates(),
+            clock=self.clock,
+            verify_captcha=self._captcha_verifier(),
+        )
 
     def check_email(self, address: str) -> str:
         from chalicelib.inquiries.email_check import normalized_email
 
         return normalized_email(address, self.settings.check_deliverability)
+
+    def _captcha_verifier(self) -> CaptchaVerifier | None:
+        secret = self.settings.turnstile_secret
+        if not secret:
+            return None
+        from chalicelib.inquiries.captcha import VERIFY_URL, verify_turnstile
+
+        url = self.settings.turnstile_verify_url or VERIFY_URL
+        return lambda token, client_ip: verify_turnstile(secret, token, client_ip, url)

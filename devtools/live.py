@@ -113,15 +113,12 @@ class Observer:
 
     def leads(self) -> list[dict[str, Any]]:
         from chalicelib.dynamo import from_item
+        from chalicelib.leads.dynamodb import is_lead_item
 
         items: list[dict[str, Any]] = []
-        for page in self.db.get_paginator("scan").paginate(
-            TableName=self.leads_table,
-            FilterExpression="begins_with(pk, :lead)",
-            ExpressionAttributeValues={":lead": {"S": "LEAD#"}},
-        ):
+        for page in self.db.get_paginator("scan").paginate(TableName=self.leads_table):
             items += [from_item(item) for item in page["Items"]]
-        return items
+        return [item for item in items if is_lead_item(item)]
 
     def email_files(self) -> list[Path]:
         return sorted(Path(self.service.options.outbox).glob("*.eml"))

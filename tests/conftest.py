@@ -237,14 +237,24 @@ def post_form(client: Any, fields: Any, **headers: str) -> Any:
 
 
 def lead_items(settings: Settings) -> list[dict[str, Any]]:
-    """Every stored lead (a test may scan; request paths never do)."""
+    """Every stored lead as stored (a test may scan; request paths never do)."""
     from chalicelib.dynamo import from_item
+    from chalicelib.leads.dynamodb import is_lead_item
 
     db = boto3.client("dynamodb", region_name=REGION)
     items = []
     for page in db.get_paginator("scan").paginate(TableName=settings.leads_table):
         items += [from_item(i) for i in page["Items"]]
-    return [item for item in items if item["pk"].startswith("LEAD#")]
+    return [item for item in items if is_lead_item(item)]
+
+
+def stored_lead(settings: Settings, lead_id: str) -> Any:
+    """The lead as the leads table reads it back (a Lead)."""
+    from chalicelib.leads.dynamodb import LeadsTable
+
+    return LeadsTable(boto3.client("dynamodb", region_name=REGION), settings.leads_table).find(
+        lead_id
+    )
 
 
 @pytest.fixture

@@ -141,7 +141,7 @@ def test_every_201_reaches_the_sales_inbox(app: Any, address: str, name: str) ->
     to_sales = [m for to, m in new if set(to) == {SALES} and m["X-Vigor-Lead-Id"] == lead_id]
     assert len(to_sales) == 1
     lead = runtime.leads.get(lead_id)
-    assert lead is not None and lead["status"] == "sent"
+    assert lead is not None and lead.status == "sent"
     for destinations, message in new:
         # What the reader sees as the recipient is exactly where SES delivered it.
         # (moto lists the SendEmail destination and the To header's addresses together)

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.inquiries.fields import Inquiry
 from chalicelib.inquiries.retry import retry_pending
+from chalicelib.inquiries.service import Submitted
+from chalicelib.leads.model import Inquiry
 from tests.conftest import SALES, SITE, body_of, lead_items, post_form, post_json, sent_emails
 from tests.test_inquiries import BUYER
 
@@ -44,6 +45,14 @@ def test_an_address_holding_an_encoded_word_is_422_and_nothing_is_taken(
     assert response.status_code == 422
     assert "=?" in response.json_body["error"]["fields"]["email"]
     assert lead_items(settings) == [] and sent_emails() == []
+
+
+def test_an_address_longer_than_64_characters_before_the_at_sign_is_422(
+    make_client: Any, settings: Any
+) -> None:
+    api = make_client()
+    assert post_json(api, {**BUYER, "email": "a" * 65 + "@example.com"}).status_code == 422
+    assert post_json(api, {**BUYER, "email": "a" * 64 + "@example.com"}).status_code == 201
 
 
 def test_a_lead_whose_formatted_email_cannot_be_built_reaches_sales_as_plain_text(
@@ -82,7 +91,7 @@ def test_an_address_the_mail_headers_cannot_carry_still_reaches_sales_as_plain_t
     inquiry = Inquiry(
         name="Mallory", email="=?utf-8?q?x?=@example.com", message="Quote please", locale="en"
     )
-    lead_id = api.runtime.inquiries.submit(inquiry, client_ip="198.51.100.7")
+    lead_id = api.runtime.inquiries.submit(inquiry, Submitted("198.51.100.7"))
     (lead,) = lead_items(settings)
     assert (lead["id"], lead["status"]) == (lead_id, "sent")
     (message,) = to(SALES)
@@ -266,9 +275,9 @@ def test_one_client_cannot_take_another_clients_idempotency_key(
     api = make_client()
     service = api.runtime.inquiries
     inquiry = Inquiry(name="Hans", email="hans@example.com", message="Quote", locale="en")
-    mine = service.submit(inquiry, client_ip="198.51.100.1", idempotency_key="k-1")
-    theirs = service.submit(inquiry, client_ip="203.0.113.9", idempotency_key="k-1")
-    again = service.submit(inquiry, client_ip="198.51.100.1", idempotency_key="k-1")
+    mine = service.submit(inquiry, Submitted("198.51.100.1", idempotency_key="k-1"))
+    theirs = service.submit(inquiry, Submitted("203.0.113.9", idempotency_key="k-1"))
+    again = service.submit(inquiry, Submitted("198.51.100.1", idempotency_key="k-1"))
     assert mine != theirs and again == mine
     assert len(lead_items(settings)) == 2
 

@@ -17,6 +17,7 @@ from tests.conftest import (
     post_form,
     post_json,
     sent_emails,
+    stored_lead,
 )
 
 BUYER = {
@@ -53,7 +54,8 @@ def test_json_inquiry_is_received_stored_and_emailed(api: Any, settings: Any) ->
     assert lead["status"] == "sent"
     assert lead["name"] == "Hans Müller" and lead["quantity"] == 200
     assert lead["email"] == "hans.mueller@example.com"
-    assert "retry_pk" not in lead and "claim_token" not in lead
+    read_back = stored_lead(settings, body["id"])
+    assert read_back.next_attempt_at is None and read_back.claim_token is None
     message = only_email()
     assert message["From"] == SENDER
     assert message["To"] == SALES
@@ -246,7 +248,7 @@ def test_honeypot_gets_normal_201_but_is_kept_as_spam_and_not_emailed(
     assert set(response.json_body) == {"id", "status"}
     (lead,) = lead_items(settings)
     assert lead["status"] == "spam" and lead["spam"] is True
-    assert "retry_pk" not in lead
+    assert stored_lead(settings, lead["id"]).next_attempt_at is None  # never retried
     assert sent_emails() == []
 
 

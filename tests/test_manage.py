@@ -28,12 +28,13 @@ import botocore.client
 import pytest
 from moto import mock_aws
 
-from admin.lead_admin import id_floor
 from admin.provision import deploy_stack, verify_sender
 from admin.stages import stage_environment
 from chalicelib.dynamo import from_item, to_item
-from chalicelib.ids import new_id
-from chalicelib.inquiries.fields import Inquiry
+from chalicelib.ids import id_floor, new_id
+from chalicelib.inquiries.service import Submitted
+from chalicelib.leads.dynamodb import LeadsTable
+from chalicelib.leads.model import Inquiry, Status
 from chalicelib.runtime import Runtime
 from chalicelib.settings import Settings
 from manage import main
@@ -128,17 +129,18 @@ def take(service_runtime: Runtime, n: int = 0, spam: bool = False, **fields: Any
         **fields,
     }
     lead_id: str = service_runtime.inquiries.submit(
-        Inquiry(**values), client_ip=f"198.51.100.{n % 250}", spam=spam
+        Inquiry(**values), Submitted(f"198.51.100.{n % 250}", honeypot_filled=spam)
     )
     return lead_id
 
 
-def stored(lead_id: str) -> dict[str, Any] | None:
-    db = boto3.client("dynamodb", region_name=REGION)
-    response = db.get_item(
-        TableName=LEADS_TABLE, Key=to_item({"pk": f"LEAD#{lead_id}", "sk": "LEAD"})
-    )
-    return from_item(response["Item"]) if "Item" in response else None
+def table() -> LeadsTable:
+    return LeadsTable(boto3.client("dynamodb", region_name=REGION), LEADS_TABLE)
+
+
+def stored(lead_id: str) -> Any:
+    """The lead as the leads table reads it back, None when there is none."""
+    return table().get(lead_id)
 
 
 def ses_rejects_everything() -> None:
@@ -648,14 +650,14 @@ def test_export_to_an_unwritable_path_is_an_error(dev: None, manage: Any, tmp_pa
 def test_resend_sends_a_pending_lead_once_and_records_it(dev: None, manage: Any) -> None:
     ses_rejects_everything()
     lead_id = take(runtime(), 1)
-    assert stored(lead_id)["status"] == "pending"
+    assert stored(lead_id).status == "pending"
     ses_accepts_again()
     result = manage("leads", "resend", lead_id, "--stage", STAGE)
     assert result.code == 0
     assert f"lead {lead_id}: emailed to sales" in result.out
     lead = stored(lead_id)
-    assert lead["status"] == "sent" and lead["notify_attempts"] == 2
-    assert "retry_pk" not in lead and "claim_token" not in lead
+    assert lead.status == "sent" and lead.notify_attempts == 2
+    assert lead.next_attempt_at is None and lead.claim_token is None
     assert [m["X-Vigor-Lead-Id"] for m in sent_emails()] == [lead_id]
 
 
@@ -667,17 +669,17 @@ def test_resend_that_ses_refuses_keeps_the_lead_pending_and_exits_1(dev: None, m
     assert f"SES did not take lead {lead_id}" in result.err
     assert "stays pending" in result.err
     lead = stored(lead_id)
-    assert lead["status"] == "pending" and lead["retry_pk"] == "PENDING"
-    assert "claim_token" not in lead  # the claim is released for the scheduled retry
+    assert lead.status == Status.PENDING and lead.next_attempt_at is not None
+    assert lead.claim_token is None  # the claim is released for the scheduled retry
 
 
 def test_resend_of_a_failed_lead_puts_it_back_and_sends_it(dev: None, manage: Any) -> None:
     ses_rejects_everything()
     lead_id = take(runtime(MAX_NOTIFY_ATTEMPTS="1"), 1)
-    assert stored(lead_id)["status"] == "failed"
+    assert stored(lead_id).status == "failed"
     ses_accepts_again()
     assert manage("leads", "resend", lead_id, "--stage", STAGE).code == 0
-    assert stored(lead_id)["status"] == "sent"
+    assert stored(lead_id).status == "sent"
     assert len(sent_emails()) == 1
 
 
@@ -690,25 +692,21 @@ def test_resend_of_a_sent_lead_needs_force(dev: None, manage: Any) -> None:
     assert len(sent_emails()) == 1
     assert manage("leads", "resend", lead_id, "--force", "--stage", STAGE).code == 0
     assert len(sent_emails()) == 2
-    assert stored(lead_id)["status"] == "sent"
+    assert stored(lead_id).status == "sent"
 
 
 def test_resend_never_races_a_worker_holding_the_claim(dev: None, manage: Any) -> None:
     ses_rejects_everything()
     lead_id = take(runtime(), 1)
     ses_accepts_again()
-    db = boto3.client("dynamodb", region_name=REGION)
-    db.update_item(  # a retry worker has just claimed it and is sending
-        TableName=LEADS_TABLE,
-        Key=to_item({"pk": f"LEAD#{lead_id}", "sk": "LEAD"}),
-        UpdateExpression="SET claim_token = :t, retry_at = :lease",
-        ExpressionAttributeValues=to_item({":t": "worker", ":lease": int(time.time()) + 300}),
-    )
+    due = stored(lead_id).next_attempt_at or 0
+    # a retry worker has just claimed it and is sending
+    assert table().claim(lead_id, due, "worker", int(time.time()) + 300) is not None
     result = manage("leads", "resend", lead_id, "--stage", STAGE)
     assert result.code == 2
     assert "is being emailed right now" in result.err
     assert sent_emails() == []
-    assert stored(lead_id)["claim_token"] == "worker"
+    assert stored(lead_id).claim_token == "worker"
 
 
 @pytest.mark.parametrize("status", ["spam", "contacted"])
@@ -729,8 +727,11 @@ def test_retry_sends_the_due_pending_leads_and_prints_the_report(dev: None, mana
     ses_accepts_again()
     result = manage("leads", "retry", "--stage", STAGE)
     assert result.code == 0
-    assert result.out.strip() == ("due: 1, sent: 1, still pending: 0, taken by another worker: 0")
-    assert stored(due)["status"] == "sent" and stored(not_yet)["status"] == "pending"
+    assert result.out.strip() == (
+        "due: 1, sent: 1, still pending: 0, taken by another worker: 0,"
+        " held back and sent in a summary: 0"
+    )
+    assert stored(due).status == "sent" and stored(not_yet).status == "pending"
     assert [m["X-Vigor-Lead-Id"] for m in sent_emails()] == [due]
 
 
@@ -741,20 +742,20 @@ def test_mark_records_contacted_then_closed(dev: None, manage: Any) -> None:
     lead_id = take(runtime(), 1)
     result = manage("leads", "mark", lead_id, "contacted", "--stage", STAGE)
     assert result.code == 0 and result.out.startswith(f"lead {lead_id}: sent -> contacted")
-    assert stored(lead_id)["status"] == "contacted"
+    assert stored(lead_id).status == "contacted"
     assert manage("leads", "mark", lead_id, "closed", "--stage", STAGE).code == 0
-    assert stored(lead_id)["status"] == "closed"
+    assert stored(lead_id).status == "closed"
     again = manage("leads", "mark", lead_id, "closed", "--stage", STAGE)
     assert again.code == 0 and "already closed" in again.out
 
 
 def test_marking_a_spam_lead_keeps_it_as_long_as_a_lead(dev: None, manage: Any) -> None:
     lead_id = take(runtime(), 1, spam=True)
-    spam_expiry = stored(lead_id)["expires_at"]
+    spam_expiry = stored(lead_id).expires_at
     assert manage("leads", "mark", lead_id, "contacted", "--stage", STAGE).code == 0
     lead = stored(lead_id)
-    assert lead["status"] == "contacted"
-    assert lead["expires_at"] == spam_expiry + (730 - 30) * DAY
+    assert lead.status == Status.CONTACTED
+    assert lead.expires_at == spam_expiry + (730 - 30) * DAY
 
 
 def test_marking_a_pending_lead_takes_it_out_of_the_retry_queue(dev: None, manage: Any) -> None:
@@ -762,7 +763,7 @@ def test_marking_a_pending_lead_takes_it_out_of_the_retry_queue(dev: None, manag
     lead_id = take(runtime(clock=lambda: time.time() - 600), 1)
     ses_accepts_again()
     assert manage("leads", "mark", lead_id, "closed", "--stage", STAGE).code == 0
-    assert "retry_pk" not in stored(lead_id)
+    assert stored(lead_id).next_attempt_at is None
     assert manage("leads", "retry", "--stage", STAGE).out.startswith("due: 0")
     assert sent_emails() == []
 
@@ -854,34 +855,13 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def write_leads(count: int, now: float, every_seconds: int) -> None:
-    """`count` leads, one every `every_seconds` back from now, in batches of 25."""
+    """`count` leads, one every `every_seconds` back from a minute ago, in batches of 25."""
+    from devtools.sample_leads import sent_lead_items
+
     db = boto3.client("dynamodb", region_name=REGION)
     batch = []
-    for n in range(count):
-        when = now - 60 - n * every_seconds
-        lead_id = new_id(when)
-        received = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
-        lead = {
-            "pk": f"LEAD#{lead_id}",
-            "sk": "LEAD",
-            "id": lead_id,
-            "name": f"买家 {n}",
-            "email": f"buyer{n}@example.com",
-            "message": f"Please quote part {n}.\nDelivery to Hamburg, 200 pcs.\n谢谢",
-            "company": "Autoteile Nord GmbH",
-            "country": "Germany",
-            "product": f"04465-{n:05d}",
-            "locale": "en",
-            "received_at": received,
-            "status": "sent",
-            "spam": False,
-            "notify_attempts": 1,
-            "list_pk": f"LEADS#{received[:7]}",
-            "list_sk": lead_id,
-            "email_pk": f"buyer{n}@example.com",
-            "expires_at": int(when) + 730 * DAY,
-        }
-        batch.append({"PutRequest": {"Item": to_item(lead)}})
+    for item in sent_lead_items(count, now - 60, every_seconds):
+        batch.append({"PutRequest": {"Item": to_item(item)}})
         if len(batch) == 25:
             db.batch_write_item(RequestItems={LEADS_TABLE: batch})
             batch = []
@@ -905,7 +885,6 @@ def test_an_export_of_10000_leads_streams_in_constant_memory(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import admin.leads
-    from admin.lead_admin import LeadAdmin
 
     now = time.time()
     write_leads(10_000, now, every_seconds=2400)  # about 9 months: 10 month partitions
@@ -913,10 +892,10 @@ def test_an_export_of_10000_leads_streams_in_constant_memory(
     # (identical, large) cost of building a boto3 client in each run.
     client = boto3.client("dynamodb", region_name=REGION)
 
-    def warm_admin(runtime: Any, page_size: int = 250) -> LeadAdmin:
-        return LeadAdmin(client, runtime.settings.leads_table, runtime.clock, page_size)
+    def warm_table(runtime: Any, page_size: int = 250) -> LeadsTable:
+        return LeadsTable(client, runtime.settings.leads_table, runtime.clock, page_size=page_size)
 
-    monkeypatch.setattr(admin.leads, "_admin", warm_admin)
+    monkeypatch.setattr(admin.leads, "_table", warm_table)
 
     def export(days: int, name: str) -> int:
         since = time.strftime("%Y-%m-%d", time.gmtime(now - days * DAY))
@@ -936,8 +915,8 @@ def test_an_export_of_10000_leads_streams_in_constant_memory(
         assert sum(1 for _ in csv.DictReader(handle)) == 10_000
     # What holding the rows would need: 1,000 held rows, times ten.
     tracemalloc.start()
-    rows = warm_admin(runtime()).newest_first(now - 300 * DAY)
-    held = list(itertools.islice(rows, 1000))
+    rows = warm_table(runtime()).newest_first(now - 300 * DAY)
+    held = [lead.record() for lead in itertools.islice(rows, 1000)]  # the rows it writes
     rows.close()
     holding_10k = tracemalloc.get_traced_memory()[0] * 10
     tracemalloc.stop()

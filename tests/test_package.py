@@ -41,16 +41,17 @@ def test_zip_holds_the_app_the_templates_and_the_runtime_libraries(package: Path
 
 RENDER_EVERY_TEMPLATE = """
 from chalicelib.mail import Templates, TEMPLATES_DIR
-from chalicelib.inquiries.messages import acknowledgement, sales_notification
+from chalicelib.inquiries.messages import acknowledgement, held_back_summary, sales_notification
 from chalicelib.settings import Settings
-import email_validator, jinja2
+from chalicelib.leads.model import Inquiry, Lead
+import dataclasses, email_validator, jinja2
 assert jinja2.__file__.startswith(PACKAGE), jinja2.__file__
 assert str(TEMPLATES_DIR).startswith(PACKAGE), TEMPLATES_DIR
 settings = Settings.from_env({
     "CONTENT_TABLE": "c", "LEADS_TABLE": "l", "ALLOWED_ORIGINS": "https://a.example",
     "SENDER_EMAIL": "s@example.com", "SALES_EMAILS": "t@example.com"})
-lead = {"id": "01ABC", "name": "Zhang <b>", "email": "z@example.com", "message": "hi",
-        "received_at": "2026-01-01T00:00:00Z", "locale": "zh"}
+inquiry = Inquiry(name="Zhang <b>", email="z@example.com", message="hi", locale="zh")
+lead = Lead.new(inquiry, "01ABC", 1767225600, spam=False, retention_days=1)
 used = set()
 class Recording(Templates):
     def render(self, template, **context):
@@ -58,11 +59,14 @@ class Recording(Templates):
         return super().render(template, **context)
 templates = Recording()
 rendered = [sales_notification(lead, settings, templates)]
+rendered.append(held_back_summary([lead], settings, templates))
 for locale in ("en", "zh"):
-    rendered.append(acknowledgement({**lead, "locale": locale}, settings, templates))
+    ack_lead = dataclasses.replace(lead, inquiry=dataclasses.replace(inquiry, locale=locale))
+    rendered.append(acknowledgement(ack_lead, settings, templates))
 for message in rendered:
     assert message.raw and message.html and message.text
-assert used == set(templates.names()), (used, templates.names())
+names = {p.name for p in TEMPLATES_DIR.iterdir()}
+assert used == names, (used, names)
 print(len(used))
 """
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import email
 import json
 import unicodedata
+from dataclasses import replace
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -32,7 +33,6 @@ from chalicelib.inquiries.fields import (
     MAX_QUANTITY,
     TEXT_FIELDS,
     BadRequest,
-    Inquiry,
     Invalid,
     Submission,
     parse_body,
@@ -44,6 +44,7 @@ from chalicelib.inquiries.messages import (
     sales_notification,
     sales_subject,
 )
+from chalicelib.leads.model import Inquiry, Lead
 from chalicelib.mail import Templates
 from chalicelib.settings import Settings
 from tests.conftest import SALES, SITE, settings_env
@@ -286,8 +287,8 @@ def accepted_inquiries(draw: st.DrawFn) -> Inquiry:
         raise  # pragma: no cover - assume(False) does not return
 
 
-def lead_of(inquiry: Inquiry) -> dict[str, Any]:
-    return {**inquiry.as_dict(), "id": LEAD_ID, "received_at": "2026-11-18T09:30:00Z"}
+def lead_of(inquiry: Inquiry) -> Lead:
+    return Lead.new(inquiry, LEAD_ID, 1_795_000_000, spam=False, retention_days=730)
 
 
 def read_back(raw: bytes) -> EmailMessage:
@@ -359,7 +360,7 @@ def test_an_accepted_inquiry_reaches_sales_intact(
 def test_the_acknowledgement_holds_nothing_the_visitor_typed(
     inquiry: Inquiry, locale: str, mail_settings: Settings, templates: Templates
 ) -> None:
-    lead = {**lead_of(inquiry), "locale": locale}
+    lead = lead_of(replace(inquiry, locale=locale))
     message = read_back(acknowledgement(lead, mail_settings, templates).raw)
     assert message["To"] == inquiry.email
     assert message["Auto-Submitted"] == "auto-replied"
@@ -367,7 +368,9 @@ def test_the_acknowledgement_holds_nothing_the_visitor_typed(
     text, html = part(message, "plain"), part(message, "html")
     empty = read_back(
         acknowledgement(
-            {"id": LEAD_ID, "locale": locale, "email": "x@example.com"}, mail_settings, templates
+            lead_of(Inquiry(name="-", email="x@example.com", message="-", locale=locale)),
+            mail_settings,
+            templates,
         ).raw
     )
     # The same body whatever was typed: only the reference varies, and it is ours.

@@ -10,6 +10,16 @@ import urllib.request
 log = logging.getLogger(__name__)
 
 VERIFY_URL = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
+MAX_TOKEN = 2048
+
+
+def usable_token(token: object) -> str | None:
+    """The token trimmed, or None when it cannot be one: Turnstile tokens are short
+    visible ASCII, so anything else is refused without asking Cloudflare."""
+    if not isinstance(token, str) or not token.strip() or len(token) > MAX_TOKEN:
+        return None
+    token = token.strip()
+    return token if token.isascii() and token.isprintable() else None
 
 
 def verify_turnstile(

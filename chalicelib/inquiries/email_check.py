@@ -30,6 +30,7 @@ def normalized_email(address: str, check_deliverability: bool) -> str:
             address,
             allow_smtputf8=False,
             check_deliverability=check_deliverability,
+            strict=True,  # RFC 5321's 64-character limit before the @: mail servers enforce it
             timeout=3,
         )
     except EmailNotValidError as exc:

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from chalicelib.leads.model import Inquiry
 from chalicelib.origins import ascii_url, url_on_allowed_origin
 
 MAX_BODY_BYTES = 64 * 1024
 FORM_TYPE = "application/x-www-form-urlencoded"
-JSON_TYPE = "application/json"
+JSON_MEDIA_TYPE = "application/json"
 TURNSTILE_FIELD = "cf-turnstile-response"
 
 # name -> (max length, required, multi-line)
@@ -68,24 +69,6 @@ class Invalid(ValueError):
 
 
 @dataclass(frozen=True)
-class Inquiry:
-    name: str
-    email: str
-    message: str
-    locale: str
-    phone: str | None = None
-    company: str | None = None
-    country: str | None = None
-    product: str | None = None
-    quantity: int | None = None
-    page: str | None = None
-    redirect: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
-
-
-@dataclass(frozen=True)
 class Submission:
     """What the visitor sent, parsed but not yet validated."""
 
@@ -114,7 +97,7 @@ def media_type(content_type: str | None) -> tuple[str, dict[str, str]]:
 
 def parse_body(content_type: str | None, body: bytes | None) -> Submission:
     kind, params = media_type(content_type)
-    if kind not in (JSON_TYPE, FORM_TYPE):
+    if kind not in (JSON_MEDIA_TYPE, FORM_TYPE):
         raise BadRequest(
             415,
             "unsupported_media_type",
@@ -132,7 +115,7 @@ def parse_body(content_type: str | None, body: bytes | None) -> Submission:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadRequest(400, "bad_encoding", "The body is not valid UTF-8.") from exc
-    if kind == JSON_TYPE:
+    if kind == JSON_MEDIA_TYPE:
         return _parse_json(text)
     return _parse_form(text)
 

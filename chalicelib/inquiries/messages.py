@@ -1,11 +1,13 @@
 """The emails a lead causes: the notification to sales (rich, or plain when the rich one
-cannot be built), the visitor's acknowledgement, and the hourly summary of held-back leads."""
+cannot be built), the visitor's acknowledgement, and the hourly summary of held-back leads.
+Each is rendered from a Lead."""
 
 from __future__ import annotations
 
 from email.headerregistry import Address
 from typing import Any
 
+from chalicelib.leads.model import Lead
 from chalicelib.mail import Email, Templates
 from chalicelib.origins import url_on_allowed_origin
 from chalicelib.settings import RoutingRule, Settings
@@ -18,16 +20,6 @@ DETAIL_FIELDS = (
     ("Quantity", "quantity"),
     ("Language", "locale"),
 )
-# Every field a template may show; absent ones render as empty, never as an error.
-TEMPLATE_FIELDS = (
-    "id",
-    "received_at",
-    "name",
-    "email",
-    "message",
-    "page",
-    *dict(DETAIL_FIELDS).values(),
-)
 ACK_SUBJECTS = {
     "en": "We received your inquiry ({reference})",
     "zh": "我们已收到您的询价（{reference}）",
@@ -36,52 +28,57 @@ MAX_SUBJECT = 180
 
 
 def recipients(
-    lead: dict[str, Any], default: tuple[str, ...], rules: tuple[RoutingRule, ...]
+    lead: Lead, default: tuple[str, ...], rules: tuple[RoutingRule, ...]
 ) -> tuple[str, ...]:
     """Routing rules pick recipients by country or product; no match -> the default list."""
     chosen: list[str] = []
     for rule in rules:
-        value = str(lead.get(rule.field) or "")
+        value = str(getattr(lead.inquiry, rule.field) or "")
         if rule.match.lower() in value.lower():
             chosen.extend(address for address in rule.to if address not in chosen)
     return tuple(chosen) or default
 
 
-def sales_subject(lead: dict[str, Any]) -> str:
+def sales_subject(lead: Lead) -> str:
     """Who and what at a glance: name, company, country, product."""
-    who = ", ".join(str(lead[k]) for k in ("name", "company", "country") if lead.get(k))
+    inquiry = lead.inquiry
+    who = ", ".join(str(v) for v in (inquiry.name, inquiry.company, inquiry.country) if v)
     subject = f"Inquiry from {who}"
-    if lead.get("product"):
-        subject += f": {lead['product']}"
-        if lead.get("quantity"):
-            subject += f" × {lead['quantity']}"
+    if inquiry.product:
+        subject += f": {inquiry.product}"
+        if inquiry.quantity:
+            subject += f" × {inquiry.quantity}"
     if len(subject) > MAX_SUBJECT:
         subject = subject[: MAX_SUBJECT - 1] + "…"
     return subject
 
 
-def template_view(lead: dict[str, Any]) -> dict[str, Any]:
-    """The lead as templates see it: every field present, absent ones None."""
-    view: dict[str, Any] = dict.fromkeys(TEMPLATE_FIELDS)
-    view.update(lead)
+def template_view(lead: Lead) -> dict[str, Any]:
+    """The lead as templates see it: id, received_at (ISO) and every inquiry field."""
+    view: dict[str, Any] = dict(lead.inquiry.__dict__)
+    view.update(id=lead.id, received_at=lead.received_iso)
     return view
 
 
-def details_of(lead: dict[str, Any]) -> list[tuple[str, Any]]:
-    return [(label, lead[key]) for label, key in DETAIL_FIELDS if lead.get(key)]
+def details_of(lead: Lead) -> list[tuple[str, Any]]:
+    return [
+        (label, getattr(lead.inquiry, key))
+        for label, key in DETAIL_FIELDS
+        if getattr(lead.inquiry, key)
+    ]
 
 
 def sales_notification(
-    lead: dict[str, Any], settings: Settings, templates: Templates, stored: bool = True
+    lead: Lead, settings: Settings, templates: Templates, stored: bool = True
 ) -> Email:
     details = details_of(lead)
     subject = sales_subject(lead)
-    page = lead.get("page")
+    page = lead.inquiry.page
     context = {
         "lead": template_view(lead),
         "details": details,
         "stored": stored,
-        "reply_subject": f"Re: your inquiry {lead['id']}",
+        "reply_subject": f"Re: your inquiry {lead.id}",
         # Only the site's own pages are links; any other URL is shown as text, so a
         # look-alike (https://www.site.com@evil.example/login) is never one click away.
         "page_is_ours": bool(page) and url_on_allowed_origin(str(page), settings.allowed_origins),
@@ -92,58 +89,54 @@ def sales_notification(
         subject=subject if stored else f"[NOT STORED] {subject}",
         text=templates.render("sales_notification.txt", **context),
         html=templates.render("sales_notification.html", **context),
-        reply_to=Address(display_name=lead["name"], addr_spec=lead["email"]),
-        headers=(("X-Vigor-Lead-Id", lead["id"]),),
+        reply_to=Address(display_name=lead.inquiry.name, addr_spec=lead.inquiry.email),
+        headers=(("X-Vigor-Lead-Id", lead.id),),
     )
 
 
-def plain_sales_notification(
-    lead: dict[str, Any], settings: Settings, stored: bool = True
-) -> Email:
+def plain_sales_notification(lead: Lead, settings: Settings, stored: bool = True) -> Email:
     """The degraded notification, used when the rich one cannot be built (a template or
     header bug): plain text, every header ours and ASCII, no Reply-To, and the values the
     visitor typed written out as text. Built without Jinja2 or the header registry, so a
     stored lead always has an email that can reach sales."""
-    keys = ("name", "email", "message", *(key for _, key in DETAIL_FIELDS), "page")
+    values = lead.inquiry.as_dict()
     lines = [
-        f"New inquiry {lead['id']} (plain copy: the formatted email could not be built)",
+        f"New inquiry {lead.id} (plain copy: the formatted email could not be built)",
         "" if stored else "!! The lead database was unavailable: this email is the only copy.",
         "",
-        *(f"{key}: {lead[key]}" for key in keys if lead.get(key) not in (None, "")),
+        *(f"{key}: {value}" for key, value in values.items() if value != ""),
         "",
-        f"Reference: {lead['id']} · received {lead.get('received_at', '')} (UTC)",
+        f"Reference: {lead.id} · received {lead.received_iso} (UTC)",
         "Reply by writing to the address above yourself (no Reply-To on this copy).",
     ]
     text = "\n".join(lines).encode("utf-8", "backslashreplace").decode("utf-8")
-    subject = f"Inquiry {lead['id']} (plain copy)"
+    subject = f"Inquiry {lead.id} (plain copy)"
     return Email(
         sender=settings.sender_email,
         to=recipients(lead, settings.sales_emails, settings.routing_rules),
         subject=subject if stored else f"[NOT STORED] {subject}",
         text=text,
         html=None,
-        headers=(("X-Vigor-Lead-Id", str(lead["id"])),),
+        headers=(("X-Vigor-Lead-Id", lead.id),),
     )
 
 
-def acknowledgement(lead: dict[str, Any], settings: Settings, templates: Templates) -> Email:
+def acknowledgement(lead: Lead, settings: Settings, templates: Templates) -> Email:
     """Server-side text and the reference only: nothing the visitor typed, not even the
     name, so the acknowledgement cannot carry someone's text (or link) to a stranger."""
-    locale = str(lead.get("locale")) if lead.get("locale") in ACK_SUBJECTS else "en"
-    context = {"reference": lead["id"]}
+    locale = lead.inquiry.locale if lead.inquiry.locale in ACK_SUBJECTS else "en"
+    context = {"reference": lead.id}
     return Email(
         sender=settings.sender_email,
-        to=(lead["email"],),
-        subject=ACK_SUBJECTS[locale].format(reference=lead["id"]),
+        to=(lead.inquiry.email,),
+        subject=ACK_SUBJECTS[locale].format(reference=lead.id),
         text=templates.render(f"acknowledgement.{locale}.txt", **context),
         html=templates.render(f"acknowledgement.{locale}.html", **context),
-        headers=(("X-Vigor-Lead-Id", lead["id"]), ("Auto-Submitted", "auto-replied")),
+        headers=(("X-Vigor-Lead-Id", lead.id), ("Auto-Submitted", "auto-replied")),
     )
 
 
-def held_back_summary(
-    leads: list[dict[str, Any]], settings: Settings, templates: Templates
-) -> Email:
+def held_back_summary(leads: list[Lead], settings: Settings, templates: Templates) -> Email:
     """One email for the leads held back by the per-address hourly limit: each in full."""
     context = {
         "leads": [
@@ -162,5 +155,5 @@ def held_back_summary(
         subject=f"{count} inquir{'y' if count == 1 else 'ies'} over the per-address hourly limit",
         text=templates.render("held_back_summary.txt", **context),
         html=templates.render("held_back_summary.html", **context),
-        headers=(("X-Vigor-Lead-Ids", " ".join(str(lead["id"]) for lead in leads)),),
+        headers=(("X-Vigor-Lead-Ids", " ".join(lead.id for lead in leads)),),
     )

@@ -1,22 +1,21 @@
 """The retry sweep: resend the sales email of every pending lead whose time has come,
 and mail the leads held back by the per-address limit to sales in one summary.
 
-Run by the scheduled function (app.py) and by `manage.py leads retry`. Safe to run twice
-at once: each lead is claimed with a conditional update before it is sent, so exactly
-one worker sends it.
+Run every 5 minutes by the scheduled function (chalicelib/bootstrap.py) and by
+`manage.py leads retry`. Safe to run twice at once: each lead is claimed with a
+conditional update before it is sent, so exactly one worker sends it.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from chalicelib.inquiries.service import CLAIM_LEASE_SECONDS, InquiryService
-from chalicelib.inquiries.store import HELD, LeadStore
+from chalicelib.inquiries.service import InquiryService
+from chalicelib.leads.model import CLAIM_LEASE_SECONDS, Lead, new_claim_token
+from chalicelib.leads.store import LeadStore
 
 log = logging.getLogger(__name__)
 MAX_PER_SUMMARY = 50  # held-back leads in one summary email
@@ -45,29 +44,24 @@ def retry_pending(
     report = SweepReport()
     now = int(clock())
     stop_at = monotonic() + time_budget_seconds
-    for lead_id, seen_retry_at in store.due(now):
-        if report.due >= max_leads or monotonic() > stop_at:
-            break
-        report.due += 1
-        token = uuid.uuid4().hex
-        lead = store.claim(lead_id, seen_retry_at, token, now + CLAIM_LEASE_SECONDS)
-        if lead is None:
-            report.taken_by_others += 1
-            continue
-        if service.resend(lead, token):
+
+    def claimed(held: bool, limit: int) -> Iterator[Lead]:
+        for taken, (lead_id, seen) in enumerate(store.due(now, held=held)):
+            if taken >= limit or monotonic() > stop_at:
+                return
+            report.due += 0 if held else 1
+            lead = store.claim(lead_id, seen, new_claim_token(), now + CLAIM_LEASE_SECONDS)
+            if lead is None:
+                report.taken_by_others += 1
+            else:
+                yield lead
+
+    for lead in claimed(held=False, limit=max_leads):
+        if service.resend(lead):
             report.sent += 1
         else:
             report.still_pending += 1
-    held: list[tuple[dict[str, Any], str]] = []
-    for lead_id, seen_retry_at in store.due(now, queue=HELD):
-        if len(held) >= MAX_PER_SUMMARY or monotonic() > stop_at:
-            break  # the rest go in the next run's summary
-        token = uuid.uuid4().hex
-        lead = store.claim(lead_id, seen_retry_at, token, now + CLAIM_LEASE_SECONDS)
-        if lead is None:
-            report.taken_by_others += 1
-        else:
-            held.append((lead, token))
+    held = list(claimed(held=True, limit=MAX_PER_SUMMARY))  # the rest: next run's summary
     if held and service.send_held_back(held):
         report.held_back_sent += len(held)
     elif held:

@@ -1,59 +1,60 @@
-"""Taking a lead: store it, email sales, acknowledge the visitor — and never lose it.
+"""Taking a lead: decide spam and captcha, store it, email sales, acknowledge the visitor —
+and never lose it.
 
-Failure rules (DESIGN.md):
+Failure rules (docs/architecture.md):
 * SES fails  -> the lead is stored `pending`; the visitor still gets 201; retry.py resends.
 * DynamoDB fails -> email sales anyway (the email is then the lead's only copy) and answer
   201 if that worked; Unavailable (503) only when both channels failed, or when this
-  instance has already used that channel as often as the per-IP limit allows (the
-  rate counters live in DynamoDB, so without this bound a burst against a failing table
-  would mail sales without limit; see FALLBACK_PER_HOUR).
+  instance has already used that channel as often as the per-IP limit allows (the rate
+  counters live in DynamoDB, so without this bound a burst against a failing table would
+  mail sales without limit; see FALLBACK_PER_HOUR).
 * The rich sales email cannot be built (a template or header bug) -> the plain one is sent:
   a stored lead never fails for a reason that retrying cannot cure.
 """
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import json
 import logging
 import time
-import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.inquiries.email_check import mailbox_key
-from chalicelib.inquiries.fields import Inquiry
 from chalicelib.inquiries.messages import (
     acknowledgement,
     held_back_summary,
     plain_sales_notification,
     sales_notification,
 )
-from chalicelib.inquiries.store import (
-    PENDING,
+from chalicelib.leads.model import Inquiry, Lead
+from chalicelib.leads.store import (
     WINDOW_SECONDS,
     Admission,
     Duplicate,
     LeadStore,
+    Outcome,
     ReplayUnknown,
     StoreUnavailable,
 )
-from chalicelib.mail import Email, MailError, Templates
+from chalicelib.mail import Email, Mailer, MailError, Templates
 from chalicelib.settings import Settings
+from chalicelib.times import iso
 
 log = logging.getLogger(__name__)
 
 # The acknowledgement is a courtesy: skipped when the request has already taken this long,
 # so that with slow AWS answers the visitor still gets an answer before API Gateway's 29 s.
 ACK_TIME_BUDGET_SECONDS = 8.0
-# How long the request that took a lead holds its claim before a retry may take over.
-# Longer than the function's timeout, so a retry never races a request still sending.
-CLAIM_LEASE_SECONDS = 300
-SPAM = "spam"
 # Leads one instance may email as "[NOT STORED]" per hour, all clients together; per client
 # the bound is RATE_LIMIT_PER_IP_PER_HOUR, as when DynamoDB counts.
 FALLBACK_PER_HOUR = 50
+
+# Captcha verifier: (token, client ip) -> True/False as the provider says, None when it
+# could not be asked (the lead is then kept, marked unverified).
+CaptchaVerifier = Callable[[str, str], bool | None]
 
 
 class Unavailable(RuntimeError):
@@ -64,20 +65,23 @@ class IdempotencyConflict(Exception):
     """The Idempotency-Key was used before for a different inquiry."""
 
 
-class Mailer:
-    """What the service needs of a mailer (SesMailer, OutboxMailer, a test fake)."""
+class CaptchaFailed(Exception):
+    """The anti-robot check was required and not passed."""
 
-    def send(self, email: Email) -> str:  # pragma: no cover - interface
-        raise NotImplementedError
+
+@dataclass(frozen=True)
+class Submitted:
+    """What the HTTP layer knows of a submission beyond its validated fields."""
+
+    client_ip: str
+    idempotency_key: str | None = None
+    honeypot_filled: bool = False
+    captcha_token: Any = None  # as sent: may be missing, empty or not a string
 
 
 def fingerprint(inquiry: Inquiry, spam: bool) -> str:
-    payload = json.dumps({**inquiry.as_dict(), SPAM: spam}, sort_keys=True, ensure_ascii=False)
+    payload = json.dumps({**inquiry.as_dict(), "spam": spam}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def iso(epoch: float) -> str:
-    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class InquiryService:
@@ -90,6 +94,7 @@ class InquiryService:
         clock: Callable[[], float] = time.time,
         new_id: Callable[[float], str] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        verify_captcha: CaptchaVerifier | None = None,
     ) -> None:
         from chalicelib.ids import new_id as default_new_id
 
@@ -100,154 +105,157 @@ class InquiryService:
         self._clock = clock
         self._new_id = new_id or default_new_id
         self._monotonic = monotonic
+        self._verify_captcha = verify_captcha
         self._fallback_used: dict[tuple[int, str], int] = {}
 
-    def submit(
-        self,
-        inquiry: Inquiry,
-        *,
-        client_ip: str,
-        spam: bool = False,
-        idempotency_key: str | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> str:
-        """Take the lead; returns its id. Raises RateLimited, IdempotencyConflict, Unavailable."""
+    def submit(self, inquiry: Inquiry, submitted: Submitted) -> str:
+        """Take the lead; returns its id. Raises CaptchaFailed, RateLimited,
+        IdempotencyConflict, Unavailable."""
         ack_deadline = self._monotonic() + ACK_TIME_BUDGET_SECONDS
+        spam = submitted.honeypot_filled
+        captcha = None
+        if self._verify_captcha is not None:
+            if submitted.idempotency_key is not None:
+                # A retry carries the same single-use token: answer it before the captcha.
+                first = self._replay(inquiry, spam, submitted)
+                if first is not None:
+                    return first
+            captcha = self._captcha(submitted)
         now = self._clock()
-        lead_id = self._new_id(now)
-        claim_token = uuid.uuid4().hex
-        lead = self._lead_item(inquiry, lead_id, now, spam, claim_token, extra or {})
+        settings = self._settings
+        lead = Lead.new(
+            inquiry,
+            self._new_id(now),
+            now,
+            spam=spam,
+            captcha=captcha,
+            retention_days=settings.spam_retention_days if spam else settings.lead_retention_days,
+        )
         admission = Admission(
             lead=lead,
-            client_ip=client_ip,
+            client_ip=submitted.client_ip,
             mailbox=mailbox_key(inquiry.email),
-            ip_limit=self._settings.rate_limit_per_ip_per_hour,
-            email_limit=self._settings.rate_limit_per_email_per_hour,
-            idempotency_key=idempotency_key,
+            ip_limit=settings.rate_limit_per_ip_per_hour,
+            email_limit=settings.rate_limit_per_email_per_hour,
+            idempotency_key=submitted.idempotency_key,
             fingerprint=fingerprint(inquiry, spam),
-            claim_ack=self._settings.autoreply_enabled and not spam,
-            ack_limit=self._settings.autoreply_max_per_hour,
+            claim_ack=settings.autoreply_enabled and not spam,
+            ack_limit=settings.autoreply_max_per_hour,
         )
         try:
             admitted = self._store.admit(admission)
         except Duplicate as duplicate:
             if duplicate.fingerprint != admission.fingerprint:
-                raise IdempotencyConflict(idempotency_key) from None
+                raise IdempotencyConflict(submitted.idempotency_key) from None
             return duplicate.lead_id
         except ReplayUnknown as exc:
             # The key was seen but its first answer cannot be read now. Taking the lead again
             # could mail it twice: ask the client to retry with the same key instead.
             raise Unavailable(str(exc)) from exc
         except StoreUnavailable as exc:
-            log.error("lead %s: DynamoDB unavailable (%s); emailing sales only", lead_id, exc)
+            log.error("lead %s: DynamoDB unavailable (%s); emailing sales only", lead.id, exc)
             if spam:
-                return lead_id  # a bot's submission is not worth the fallback channel
-            self._use_fallback(client_ip, now)
-            self._email_without_store(lead, claim_token)
-            return lead_id
+                return lead.id  # a bot's submission is not worth the fallback channel
+            self._use_fallback(submitted.client_ip, now)
+            self._email_without_store(lead)
+            return lead.id
         if spam:
-            log.info("lead %s: honeypot filled, kept as spam, nobody emailed", lead_id)
-            return lead_id
-        if admitted.held_back:
-            log.info("lead %s: address over its hourly limit, held for the summary", lead_id)
-            return lead_id
-        self._notify(
-            lead, claim_token, attempts=1, ack_deadline=ack_deadline if admitted.ack else None
-        )
-        return lead_id
+            log.info("lead %s: honeypot filled, kept as spam, nobody emailed", lead.id)
+        elif admitted.held_back:
+            log.info("lead %s: address over its hourly limit, held for the summary", lead.id)
+        else:
+            self._notify(lead, attempts=1, ack_deadline=ack_deadline if admitted.ack else None)
+        return lead.id
 
-    def replay(
-        self, inquiry: Inquiry, *, client_ip: str, spam: bool, idempotency_key: str
-    ) -> str | None:
-        """The lead id a retry with this Idempotency-Key already got, or None when the key is
-        new. Asked before the captcha, whose single-use token a retry cannot pass again.
-        Raises IdempotencyConflict, Unavailable."""
+    def resend(self, lead: Lead) -> bool:
+        """One more attempt at a claimed pending lead's sales email; True when sent."""
+        return self._notify(lead, attempts=lead.notify_attempts + 1)
+
+    def send_held_back(self, claimed: list[Lead]) -> bool:
+        """Mail claimed held-back leads to sales in one summary; True when sent."""
+        settings, templates = self._settings, self._templates
+        message_id, error = self._send(lambda: held_back_summary(claimed, settings, templates))
+        for lead in claimed:
+            self._settle(lead, lead.notify_attempts + 1, message_id, error)
+        return message_id is not None
+
+    # ---- internals -------------------------------------------------------------------
+
+    def _replay(self, inquiry: Inquiry, spam: bool, submitted: Submitted) -> str | None:
         try:
-            duplicate = self._store.replay(idempotency_key, client_ip)
+            duplicate = self._store.replay(submitted.idempotency_key or "", submitted.client_ip)
         except ReplayUnknown as exc:
             raise Unavailable(str(exc)) from exc
         if duplicate is None:
             return None
         if duplicate.fingerprint != fingerprint(inquiry, spam):
-            raise IdempotencyConflict(idempotency_key)
+            raise IdempotencyConflict(submitted.idempotency_key)
         return duplicate.lead_id
 
-    def resend(self, lead: dict[str, Any], claim_token: str) -> bool:
-        """One retry of a claimed pending lead's sales email; True when sent."""
-        return self._notify(lead, claim_token, attempts=int(lead.get("notify_attempts", 0)) + 1)
+    def _captcha(self, submitted: Submitted) -> str:
+        """ "verified" or "unverified" (the provider could not be asked); CaptchaFailed."""
+        from chalicelib.inquiries.captcha import usable_token
 
-    def send_held_back(self, claimed: list[tuple[dict[str, Any], str]]) -> bool:
-        """Mail claimed held-back leads to sales in one summary; True when sent."""
-        leads = [lead for lead, _ in claimed]
-        settings, templates = self._settings, self._templates
-        message_id, error = self._send(lambda: held_back_summary(leads, settings, templates))
-        for lead, token in claimed:
-            self._record(lead, token, int(lead.get("notify_attempts", 0)) + 1, message_id, error)
-        return message_id is not None
+        token = usable_token(submitted.captcha_token)
+        if token is None or self._verify_captcha is None:
+            raise CaptchaFailed()
+        verdict = self._verify_captcha(token, submitted.client_ip)
+        if verdict is False:
+            raise CaptchaFailed()
+        return "verified" if verdict else "unverified"
 
-    # ---- internals -------------------------------------------------------------------
-
-    def _notify(
-        self,
-        lead: dict[str, Any],
-        claim_token: str,
-        attempts: int,
-        ack_deadline: float | None = None,
-    ) -> bool:
+    def _notify(self, lead: Lead, attempts: int, ack_deadline: float | None = None) -> bool:
         settings, templates = self._settings, self._templates
         message_id, error = self._send(lambda: self._sales_email(lead))
         ack = None
         if ack_deadline is not None and self._monotonic() > ack_deadline:
             ack = "skipped"  # AWS was slow: answer the visitor in time rather than acknowledge
-            log.warning("lead %s: acknowledgement skipped, request already slow", lead["id"])
+            log.warning("lead %s: acknowledgement skipped, request already slow", lead.id)
         elif ack_deadline is not None:
             ack_id, ack_error = self._send(lambda: acknowledgement(lead, settings, templates))
             ack = "sent" if ack_id else "failed"
             if ack_id is None:
-                log.warning("lead %s: acknowledgement not sent (%s)", lead["id"], ack_error)
-        self._record(lead, claim_token, attempts, message_id, error, ack)
+                log.warning("lead %s: acknowledgement not sent (%s)", lead.id, ack_error)
+        self._settle(lead, attempts, message_id, error, ack)
         return message_id is not None
 
-    def _record(
+    def _settle(
         self,
-        lead: dict[str, Any],
-        claim_token: str,
+        lead: Lead,
         attempts: int,
         message_id: str | None,
         error: str | None,
         ack: str | None = None,
     ) -> None:
-        """Settle one claimed attempt: sent, retry later (backing off), or failed for good."""
+        """Record one claimed attempt: sent, retry later (backing off), or failed for good."""
         if message_id is not None:
-            outcome: dict[str, Any] = {"sent": True, "message_id": message_id}
+            outcome = Outcome(attempts, message_id=message_id, ack=ack)
         elif attempts >= self._settings.max_notify_attempts:
             log.error(
                 "lead %s: notification FAILED for good after %d attempts (%s)",
-                lead["id"],
+                lead.id,
                 attempts,
                 error,
             )
-            outcome = {"sent": False, "error": error}
+            outcome = Outcome(attempts, ack=ack, error=error)
         else:
             retry_at = int(self._clock()) + backoff_seconds(attempts)
             log.warning(
                 "lead %s: notification attempt %d failed (%s); retry at %s",
-                lead["id"],
+                lead.id,
                 attempts,
                 error,
                 iso(retry_at),
             )
-            outcome = {"sent": False, "next_retry_at": retry_at, "error": error}
+            outcome = Outcome(attempts, next_attempt_at=retry_at, ack=ack, error=error)
         try:
-            self._store.record_outcome(
-                lead["id"], claim_token, attempts=attempts, ack=ack, **outcome
-            )
+            self._store.settle(lead.id, lead.claim_token or "", outcome)
         except Exception:
             # The lead is stored and still claimed: when the claim's lease runs out the retry
             # sweep takes it again. Worst case sales gets the same lead twice, never zero times.
-            log.exception("lead %s: could not record the notification outcome", lead["id"])
+            log.exception("lead %s: could not record the notification outcome", lead.id)
 
-    def _sales_email(self, lead: dict[str, Any], stored: bool = True) -> Email:
+    def _sales_email(self, lead: Lead, stored: bool = True) -> Email:
         """The rich notification, or the plain one when the rich cannot be built."""
         try:
             email = sales_notification(lead, self._settings, self._templates, stored=stored)
@@ -256,10 +264,19 @@ class InquiryService:
         except Exception as exc:
             log.error(
                 "lead %s: formatted sales email could not be built (%s); sending the plain copy",
-                lead["id"],
+                lead.id,
                 type(exc).__name__,
             )
             return plain_sales_notification(lead, self._settings, stored=stored)
+
+    def _send(self, build: Callable[[], Email]) -> tuple[str | None, str | None]:
+        """(message id, None) when SES took it, else (None, reason). Never raises."""
+        try:
+            return self._mailer.send(build()), None
+        except MailError as exc:  # SES down, throttled or rejected: its message names the code
+            return None, f"MailError: {exc}"[:300]
+        except Exception as exc:  # a bug: its message may quote what the visitor typed
+            return None, type(exc).__name__
 
     def _use_fallback(self, client_ip: str, now: float) -> None:
         """Count one "[NOT STORED]" email; Unavailable once this instance's bound is reached."""
@@ -273,64 +290,18 @@ class InquiryService:
             raise Unavailable("fallback bound reached")
         used[(window, client_ip)], used[(window, "")] = per_ip + 1, total + 1
 
-    def _send(self, build: Callable[[], Email]) -> tuple[str | None, str | None]:
-        """(message id, None) when SES took it, else (None, reason). Never raises."""
-        try:
-            return self._mailer.send(build()), None
-        except MailError as exc:  # SES down, throttled or rejected: its message names the code
-            return None, f"MailError: {exc}"[:300]
-        except Exception as exc:  # a bug: its message may quote what the visitor typed
-            return None, type(exc).__name__
-
-    def _email_without_store(self, lead: dict[str, Any], claim_token: str) -> None:
+    def _email_without_store(self, lead: Lead) -> None:
         message_id, error = self._send(lambda: self._sales_email(lead, stored=False))
         if message_id is None:
-            log.error(
-                "lead %s: DynamoDB and SES both failed, answering 503 (%s)", lead["id"], error
-            )
+            log.error("lead %s: DynamoDB and SES both failed, answering 503 (%s)", lead.id, error)
             raise Unavailable(error)
-        log.warning("lead %s: not stored; its only copy is sales email %s", lead["id"], message_id)
+        log.warning("lead %s: not stored; its only copy is sales email %s", lead.id, message_id)
         # The write may have committed after all (its answer was lost): then mark it sent,
         # or the retry sweep would mail it a second time. No such lead: the condition fails.
         try:
-            self._store.record_outcome(
-                lead["id"], claim_token, sent=True, attempts=1, message_id=message_id
-            )
+            self._store.settle(lead.id, lead.claim_token or "", Outcome(1, message_id=message_id))
         except Exception as exc:
-            log.warning("lead %s: could not check for a committed write (%s)", lead["id"], exc)
-
-    def _lead_item(
-        self,
-        inquiry: Inquiry,
-        lead_id: str,
-        now: float,
-        spam: bool,
-        claim_token: str,
-        extra: dict[str, Any],
-    ) -> dict[str, Any]:
-        days = self._settings.spam_retention_days if spam else self._settings.lead_retention_days
-        fields = inquiry.as_dict()
-        fields.pop("redirect", None)
-        item: dict[str, Any] = {
-            "pk": f"LEAD#{lead_id}",
-            "sk": "LEAD",
-            "id": lead_id,
-            **fields,
-            **extra,
-            "received_at": iso(now),
-            "status": SPAM if spam else "pending",
-            "spam": spam,
-            "notify_attempts": 0,
-            "list_pk": f"LEADS#{iso(now)[:7]}",
-            "list_sk": lead_id,
-            "email_pk": inquiry.email.lower(),
-            "expires_at": int(now) + days * 86400,
-        }
-        if not spam:
-            item["retry_pk"] = PENDING
-            item["retry_at"] = int(now) + CLAIM_LEASE_SECONDS
-            item["claim_token"] = claim_token
-        return item
+            log.warning("lead %s: could not check for a committed write (%s)", lead.id, exc)
 
 
 def backoff_seconds(attempts: int) -> int:

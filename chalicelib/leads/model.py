@@ -1,0 +1,131 @@
+"""A lead: what the visitor asked (Inquiry) and where its notification stands (Lead).
+
+Plain, typed values; nothing here knows DynamoDB (dynamodb.py maps a Lead to an item) or
+email (inquiries/messages.py renders a Lead).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, fields, replace
+from enum import StrEnum
+from typing import Any
+
+from chalicelib.times import iso
+
+# How long whoever claimed a lead's notification (the request that took it, a retry
+# worker, an admin's resend) holds it before the retry sweep may take over. Longer than
+# the function's timeout, so a retry never races a request still sending.
+CLAIM_LEASE_SECONDS = 300
+
+
+class Status(StrEnum):
+    PENDING = "pending"  # stored; its sales email is not sent yet (or being sent)
+    SENT = "sent"
+    FAILED = "failed"  # every attempt failed; `manage.py leads resend` once SES is fixed
+    SPAM = "spam"  # the honeypot was filled: kept a while, nobody emailed
+    CONTACTED = "contacted"  # set by sales (`leads mark`)
+    CLOSED = "closed"
+
+
+MARKS = (Status.CONTACTED, Status.CLOSED)
+
+
+@dataclass(frozen=True)
+class Inquiry:
+    """What the visitor sent, validated (chalicelib/inquiries/fields.py)."""
+
+    name: str
+    email: str
+    message: str
+    locale: str
+    phone: str | None = None
+    company: str | None = None
+    country: str | None = None
+    product: str | None = None
+    quantity: int | None = None
+    page: str | None = None
+    redirect: str | None = None  # where a form post goes next; not part of the lead
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+INQUIRY_FIELDS = tuple(f.name for f in fields(Inquiry) if f.name != "redirect")
+
+
+def new_claim_token() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Lead:
+    id: str
+    received_at: int  # epoch seconds
+    inquiry: Inquiry
+    status: Status
+    expires_at: int  # the table's TTL deletes the lead after this
+    spam: bool = False
+    captcha: str | None = None  # "verified" or "unverified" when Turnstile is on
+    held_back: bool = False  # over the per-address limit: mailed in the hourly summary
+    notify_attempts: int = 0
+    notified_at: int | None = None
+    message_id: str | None = None
+    ack: str | None = None  # the acknowledgement: sent, failed or skipped
+    last_error: str | None = None
+    updated_at: int | None = None
+    # In the retry queue until then; while claimed, the claim's lease ends then.
+    next_attempt_at: int | None = None
+    claim_token: str | None = None
+
+    @classmethod
+    def new(
+        cls,
+        inquiry: Inquiry,
+        lead_id: str,
+        now: float,
+        *,
+        spam: bool,
+        retention_days: int,
+        captcha: str | None = None,
+    ) -> Lead:
+        """A lead as taken: pending and claimed by the request taking it, or spam."""
+        return cls(
+            id=lead_id,
+            received_at=int(now),
+            inquiry=replace(inquiry, redirect=None),
+            status=Status.SPAM if spam else Status.PENDING,
+            expires_at=int(now) + retention_days * 86400,
+            spam=spam,
+            captcha=captcha,
+            next_attempt_at=None if spam else int(now) + CLAIM_LEASE_SECONDS,
+            claim_token=None if spam else new_claim_token(),
+        )
+
+    @property
+    def received_iso(self) -> str:
+        return iso(self.received_at)
+
+    def record(self) -> dict[str, Any]:
+        """The lead as an admin reads it (show, export): no protocol state, ISO times."""
+        times = ("notified_at", "updated_at", "expires_at", "next_attempt_at")
+        row: dict[str, Any] = {"id": self.id, "received_at": self.received_iso}
+        row["status"] = str(self.status)
+        row.update(self.inquiry.as_dict())
+        for name in (
+            "spam",
+            "captcha",
+            "held_back",
+            "notify_attempts",
+            "notified_at",
+            "message_id",
+            "ack",
+            "last_error",
+            "updated_at",
+            "expires_at",
+        ):
+            value = getattr(self, name)
+            if value is None or (name == "held_back" and not value):
+                continue
+            row[name] = iso(value) if name in times else value
+        return row
