@@ -97,9 +97,7 @@ class LeadStoreContract:
         lead, _ = self.take(store, clock, 2, key="daily")
         assert store.get(lead.id) is not None
 
-    def test_over_the_ip_limit_is_refused_and_nothing_written(
-        self, store: Any, clock: Any
-    ) -> None:
+    def test_over_the_ip_limit_is_refused_and_nothing_written(self, store: Any, clock: Any) -> None:
         self.take(store, clock, 1, ip_limit=1, mailbox="a@example.com")
         with pytest.raises(RateLimited) as refused:
             self.take(store, clock, 2, ip_limit=1, mailbox="b@example.com")
@@ -126,9 +124,7 @@ class LeadStoreContract:
         assert self.take(store, clock, 1, ack=True)[1].ack
         assert not self.take(store, clock, 2, ack=True)[1].ack
         assert self.take(store, clock, 3, ack=True, mailbox="b@example.com", ack_limit=2)[1].ack
-        assert not self.take(store, clock, 4, ack=True, mailbox="c@example.com", ack_limit=2)[
-            1
-        ].ack
+        assert not self.take(store, clock, 4, ack=True, mailbox="c@example.com", ack_limit=2)[1].ack
         clock.advance(3601)
         assert self.take(store, clock, 5, ack=True)[1].ack
 
