@@ -1,1 +1,1 @@
-"""`make bench`: the DESIGN.md budgets, measured in one run (see bench/__main__.py)."""
+"""`make bench`: the budgets of docs/architecture.md, measured in one run (bench/__main__.py)."""

@@ -1,4 +1,4 @@
-"""`make bench` (python -m bench): every DESIGN.md budget, measured in one run.
+"""`make bench` (python -m bench): the budgets of docs/architecture.md, measured in one run.
 
 Prints a table — each figure beside its budget, PASS or MISS — and writes bench/results.json
 with every raw number. `--quick` is a smoke run (smaller tables, fewer samples); the
@@ -24,7 +24,7 @@ from bench import cold_start, flat_cost, package, throughput
 RESULTS = Path(__file__).resolve().parent / "results.json"
 SECTIONS = ("cold", "flat", "throughput", "package")
 
-# DESIGN.md budgets
+# The bench's limits for the budgets of docs/architecture.md
 COLD_START_RATIO = 1.15
 FLAT_RATIO = 1.2
 ZIP_BYTES = 2 * 1024 * 1024
@@ -227,7 +227,7 @@ def report(results: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def print_rows(rows: list[dict[str, str]]) -> None:
-    print(f"{'':2}{'Budget (DESIGN.md)':<58} {'Measured':<60} {'Budget':<10} Verdict")
+    print(f"{'':2}{'Budget (docs/architecture.md)':<58} {'Measured':<60} {'Budget':<10} Verdict")
     for r in rows:
         print(f"{'':2}{r['what']:<58} {r['measured']:<60} {r['budget']:<10} {r['verdict']}")
 
