@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint bench package chromium screenshots clean
+.PHONY: run test test-fast lint bench package chromium screenshots clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ run: $(STAMP)  ## the API on :8000, the demo site on :8001, embedded AWS emulati
 
 test: $(STAMP) chromium lint  ## the whole suite, as CI runs it (browser tests included)
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)  ## the fast tier: the domain with in-memory fakes, no AWS emulation
+	$(BIN)/python -m pytest tests/fast
 
 # The browser tests drive Debian's Chromium (never a downloaded browser build).
 chromium:

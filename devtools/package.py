@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def build(out: Path) -> Path:
     """`chalice package --stage prod OUT` with this venv's chalice; the deployment zip's path.
-    (tests/test_package.py inspects it, bench/package.py measures it.)"""
+    (tests/aws/test_package.py inspects it, bench/package.py measures it.)"""
     chalice = Path(sys.executable).parent / "chalice"
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
     result = subprocess.run(

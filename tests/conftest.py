@@ -17,12 +17,9 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from admin.provision import deploy_stack, table_names, verify_sender
 from admin.seed import load_seed
 from chalicelib.settings import Settings
+from tests.data import REGION, SALES, SENDER, SITE, STAGE
 
-REGION = "us-east-1"
-STAGE = "test"
-SITE = "https://www.vigorautomobile.com"
-SENDER = "Vigor Leads <leads@vigorautomobile.com>"
-SALES = "sales@vigorautomobile.com"
+__all__ = ["REGION", "SALES", "SENDER", "SITE", "STAGE"]  # re-exported for the tests
 
 
 def settings_env(**overrides: str) -> dict[str, str]:

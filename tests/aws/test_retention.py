@@ -16,9 +16,9 @@ import pytest
 
 from admin.stages import stage_environment
 from tests.conftest import lead_items, post_json
-from tests.test_inquiries import BUYER
+from tests.data import BUYER
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DAY = 86400
 
 

@@ -12,7 +12,7 @@ from chalicelib.inquiries.retry import retry_pending
 from chalicelib.inquiries.service import Submitted
 from chalicelib.leads.model import Inquiry
 from tests.conftest import lead_items, post_json, sent_emails, stored_lead
-from tests.test_inquiries import BUYER
+from tests.data import BUYER
 
 
 def sweep(api: Any) -> Any:

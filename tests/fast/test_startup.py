@@ -13,7 +13,7 @@ import pytest
 from chalicelib.settings import Settings, SettingsError
 from tests.conftest import settings_env
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(

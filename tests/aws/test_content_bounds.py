@@ -19,7 +19,7 @@ import boto3
 import pytest
 
 from tests.conftest import REGION, CallCounter
-from tests.test_content_api import CATL
+from tests.data import CATL
 
 NEWEST = "2026-01-01T00:00:00Z"
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import post_json
-from tests.test_content_api import CATL
-from tests.test_inquiries import BUYER
+from tests.data import BUYER, CATL
 
 
 def calls_of(client: Any, counter: Any, path: str) -> list[str]:

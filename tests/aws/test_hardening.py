@@ -15,7 +15,7 @@ from chalicelib.inquiries.retry import retry_pending
 from chalicelib.inquiries.service import Submitted
 from chalicelib.leads.model import Inquiry
 from tests.conftest import SALES, SITE, body_of, lead_items, post_form, post_json, sent_emails
-from tests.test_inquiries import BUYER
+from tests.data import BUYER
 
 ENCODED_WORD_ADDRESSES = [
     "=?utf-8?q?x?=@example.com",

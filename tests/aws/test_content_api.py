@@ -5,10 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import SITE
-
-CATL = "catl-signs-agreement-to-build-manufacturing-base-in-shanghai"
-MIRROR = "how-to-adjust-the-car-mirror"
-OLDEST = "new-website-online"
+from tests.data import CATL, MIRROR, OLDEST
 
 
 def get(client: Any, path: str, **headers: str) -> Any:

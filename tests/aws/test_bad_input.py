@@ -48,7 +48,7 @@ from tests.conftest import (
     sent_emails,
     settings_env,
 )
-from tests.test_content_api import CATL
+from tests.data import CATL
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -1523,7 +1523,7 @@ def stack() -> Iterator[Stack]:
 
 # ---- checking ----------------------------------------------------------------------------
 
-OPENAPI = yaml.safe_load((Path(__file__).parent.parent / "openapi.yaml").read_text("utf-8"))
+OPENAPI = yaml.safe_load((Path(__file__).parents[2] / "openapi.yaml").read_text("utf-8"))
 # (method, path template) -> the statuses openapi.yaml documents for it
 DOCUMENTED = {
     (method.upper(), path): {int(status) for status in operation["responses"]}

@@ -19,18 +19,7 @@ from tests.conftest import (
     sent_emails,
     stored_lead,
 )
-
-BUYER = {
-    "name": "Hans Müller",
-    "email": "hans.mueller@example.com",
-    "message": "Please quote 200 sets of front brake pads.\nDelivery to Hamburg.",
-    "company": "Autoteile Nord GmbH",
-    "country": "Germany",
-    "phone": "+49 40 1234567",
-    "product": "Brake pads 04465-33450",
-    "quantity": 200,
-    "page": f"{SITE}/contact.html",
-}
+from tests.data import BUYER
 
 
 @pytest.fixture

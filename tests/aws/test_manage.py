@@ -40,7 +40,7 @@ from chalicelib.settings import Settings
 from manage import main
 from tests.conftest import REGION, sent_emails
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STAGE = "dev"
 ENV = stage_environment(STAGE)
 LEADS_TABLE = ENV["LEADS_TABLE"]

@@ -12,7 +12,7 @@ import pytest
 
 from devtools.package import build
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MAX_ZIP_BYTES = 2 * 1024 * 1024
 
 

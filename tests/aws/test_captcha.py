@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from tests.conftest import lead_items, post_json, sent_emails
-from tests.test_inquiries import BUYER
+from tests.data import BUYER
 
 
 class FakeTurnstile(http.server.BaseHTTPRequestHandler):

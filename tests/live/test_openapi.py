@@ -20,7 +20,7 @@ from schemathesis.checks import positive_data_acceptance
 
 from devtools.live import HIGH_RATE_LIMITS, running_service
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Undeclared methods are sent too (the answer must be 405 in the error shape), except TRACE
 # and QUERY: `chalice local`'s http.server answers those itself (501, HTML) and API Gateway
 # never passes them to the function, so they say nothing about this code.
