@@ -1,4 +1,5 @@
-"""AWS calls per request, counted exactly through botocore's event hooks (DESIGN budgets)."""
+"""AWS calls per request, counted exactly through botocore's event hooks
+(docs/architecture.md, "Budgets")."""
 
 from __future__ import annotations
 

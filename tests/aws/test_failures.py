@@ -1,4 +1,5 @@
-"""Never lose a lead: SES and DynamoDB failures, the retry sweep, and races (DESIGN.md)."""
+"""Never lose a lead: SES and DynamoDB failures, the retry sweep, and races
+(docs/architecture.md, "Failure rules")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Failure rules (DESIGN.md) against the running local service, faults injected into the
+"""Failure rules (docs/architecture.md) against the running local service, faults injected into the
 app's own AWS clients (botocore before-call hook, passed in LocalOptions.hooks).
 
 For every outage, three counts are checked exactly: leads accepted (201 answers), leads
@@ -232,5 +232,5 @@ def test_when_the_outcome_cannot_be_recorded_sales_may_get_a_lead_twice_never_ze
     assert [lead["status"] for lead in counts.new_leads()] == ["pending"]
     sweep_an_hour_later(service)  # the request's claim has expired an hour later
     mailed = [m["X-Vigor-Lead-Id"] for m in sales(counts.new_emails(), seen)]
-    assert mailed == [answer.json()["id"]] * 2  # DESIGN: at-least-once in this one case
+    assert mailed == [answer.json()["id"]] * 2  # docs/architecture.md: at-least-once here
     assert [lead["status"] for lead in counts.new_leads()] == ["sent"]
