@@ -6,9 +6,8 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
-from chalice.app import Chalice, Rate, Request, Response
+from chalice.app import Chalice, CloudWatchEvent, Rate, Request, Response
 
 from chalicelib.content.routes import content_blueprint
 from chalicelib.http import Cors, error_response, rewrite_chalice_error
@@ -44,7 +43,7 @@ def create_app(runtime: Runtime | None = None) -> Chalice:
     app.register_middleware(_http_middleware(cors), "http")
 
     @app.schedule(Rate(RETRY_EVERY_MINUTES, unit=Rate.MINUTES), name="retry_pending_leads")
-    def retry_pending_leads(event: Any) -> dict[str, int]:
+    def retry_pending_leads(event: CloudWatchEvent) -> dict[str, int]:
         from chalicelib.inquiries.retry import retry_pending
 
         report = retry_pending(runtime.leads, runtime.inquiries, runtime.clock)

@@ -138,18 +138,13 @@ class ContentRepository:
         return {name: row.get(name) for name in CONTACT_FIELDS}
 
     def _load_categories(self) -> list[dict[str, str]]:
-        rows: list[dict[str, Any]] = []
-        args: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :p",
-            "ExpressionAttributeValues": to_item({":p": "CATEGORY"}),
-        }
-        while True:  # a handful of categories: one page in practice, but never truncate
-            response = self._db.query(**args)
-            rows.extend(from_item(item) for item in response["Items"])
-            if "LastEvaluatedKey" not in response:
-                break
-            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        # A handful of categories: one page in practice, but never truncated.
+        pages = self._db.get_paginator("query").paginate(
+            TableName=self._table,
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues=to_item({":p": "CATEGORY"}),
+        )
+        rows = [from_item(item) for page in pages for item in page["Items"]]
         rows.sort(key=lambda row: (row.get("position", 0), row["name"]))
         return [{"slug": row["sk"], "name": row["name"]} for row in rows]
 
@@ -244,17 +239,6 @@ class ContentRepository:
             writes.append(self._set_link(newer["slug"], "previous", older))
         self._db.transact_write_items(TransactItems=writes)
         return True
-
-    def all_article_summaries(self) -> list[dict[str, Any]]:
-        """Every article, newest first (admin listing; pages through the feed index)."""
-        items: list[dict[str, Any]] = []
-        cursor = None
-        while True:
-            page = self.news(50, cursor)
-            items.extend(page.items)
-            if page.next_cursor is None:
-                return items
-            cursor = page.next_cursor
 
     def _neighbour(self, feed_sk: str, newer: bool) -> dict[str, Any] | None:
         response = self._db.query(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Response
 
 from chalicelib.content import is_cursor_shaped, is_slug
 from chalicelib.http import cacheable_response, error_response
+
+if TYPE_CHECKING:
+    from chalicelib.runtime import Runtime
 
 # The repository (and boto3's DynamoDB type helpers) load with the first request, not at
 # import: cold start is paid by every new Lambda instance before it can answer anything.
@@ -21,7 +24,7 @@ MAX_LIMIT = 50
 ANY_CONTENT_TYPE = ["*/*"]
 
 
-def content_blueprint(runtime: Any) -> Blueprint:
+def content_blueprint(runtime: Runtime) -> Blueprint:
     routes = Blueprint(__name__)
 
     @routes.route("/contact", methods=["GET"], content_types=ANY_CONTENT_TYPE)
