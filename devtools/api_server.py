@@ -90,6 +90,9 @@ class _QuietApiRequestHandler(ApiRequestHandler):
     quiet = True
 
 
+LISTEN_BACKLOG = 128
+
+
 def api_server(app: Chalice, config: Config, host: str, port: int, quiet: bool) -> LocalDevServer:
     """`chalice local`'s server for `app` on host:port (0: a free port), not yet serving."""
     server = create_local_server(app, config, host, port)
@@ -97,4 +100,8 @@ def api_server(app: Chalice, config: Config, host: str, port: int, quiet: bool) 
     server.server.RequestHandlerClass = functools.partial(
         handler, app_object=server.app_object, config=config
     )
+    # socketserver listens with a backlog of 5: a burst of concurrent clients (the load
+    # test's 20, a browser's parallel requests) on a busy machine then sees connections
+    # reset. Listening again widens the queue of the already bound socket.
+    server.server.socket.listen(LISTEN_BACKLOG)
     return server

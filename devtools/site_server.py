@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-# The lead id alphabet (Crockford base32, as chalicelib/ids.py); a ULID starts with 0-7.
-LEAD_ID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
+from chalicelib.ids import is_id
+from devtools.api_server import LISTEN_BACKLOG
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -53,7 +54,7 @@ def inquiry_reference(query: str) -> str:
     """The `inquiry` parameter of a query string if it is a lead id, else ""."""
     values = parse_qs(query, keep_blank_values=True).get("inquiry") or [""]
     value = values[0].strip().upper()
-    return html.escape(value) if LEAD_ID.fullmatch(value) else ""
+    return html.escape(value) if is_id(value) else ""
 
 
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
@@ -140,4 +141,6 @@ def site_server(
     handler = functools.partial(
         type("BoundSiteHandler", (SiteHandler,), {"urls": urls}), directory=str(directory)
     )
-    return http.server.ThreadingHTTPServer((host, port), handler)
+    server = http.server.ThreadingHTTPServer((host, port), handler)
+    server.socket.listen(LISTEN_BACKLOG)  # socketserver's 5 resets connections in a burst
+    return server
