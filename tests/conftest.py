@@ -43,6 +43,10 @@ def _moto_with_dynamodb_isolation() -> None:
 
 @pytest.fixture(autouse=True)
 def _aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_fake_aws_credentials(monkeypatch)
+
+
+def use_fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake credentials and no endpoint override: nothing can reach a real account."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from chalicelib.leads.model import Inquiry
+
 REGION = "us-east-1"
 STAGE = "test"
 SITE = "https://www.vigorautomobile.com"
@@ -20,6 +22,16 @@ BUYER = {
     "quantity": 200,
     "page": f"{SITE}/contact.html",
 }
+
+# The same buyer's inquiry once validated (what the service and the store are given).
+HANS = Inquiry(
+    name="Hans Müller",
+    email="hans@example.com",
+    message="Please quote 200 sets of brake pads.",
+    locale="en",
+    product="Brake pads",
+    quantity=200,
+)
 
 # Seed articles (seed/articles): the newest, its older neighbour, the oldest.
 CATL = "catl-signs-agreement-to-build-manufacturing-base-in-shanghai"

@@ -13,17 +13,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib.leads.model import CLAIM_LEASE_SECONDS, Inquiry, Lead, Status
+from chalicelib.leads.model import CLAIM_LEASE_SECONDS, Lead, Status
 from chalicelib.leads.store import Admission, Duplicate, Outcome, RateLimited
+from tests.data import HANS
 
-INQUIRY = Inquiry(
-    name="Hans Müller",
-    email="hans@example.com",
-    message="Please quote 200 brake pads.\nDelivery to Hamburg.",
-    locale="en",
-    company="Autoteile Nord GmbH",
-    quantity=200,
-)
+INQUIRY = HANS
 
 
 class LeadStoreContract:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from tests.conftest import (
     make_runtime,
     sent_emails,
     settings_env,
+    use_fake_aws_credentials,
 )
 from tests.data import CATL
 
@@ -1499,16 +1499,7 @@ def stack() -> Iterator[Stack]:
     from devtools.emulator import cheap_transaction_rollback
 
     with pytest.MonkeyPatch.context() as env:  # as conftest's _aws_credentials, per module
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-        }.items():
-            env.setenv(name, value)
-        for name in list(os.environ):
-            if name.startswith("AWS_ENDPOINT_URL") or name == "AWS_PROFILE":
-                env.delenv(name)
+        use_fake_aws_credentials(env)
         with mock_aws(), cheap_transaction_rollback():  # (moto's own copies whole tables)
             deploy_stack(boto3.client("cloudformation", region_name=REGION), STAGE)
             verify_sender(boto3.client("sesv2", region_name=REGION), SENDER)

@@ -19,20 +19,13 @@ from chalicelib.inquiries.service import (
     Submitted,
     Unavailable,
 )
-from chalicelib.leads.model import Inquiry, Status
+from chalicelib.leads.model import Status
 from chalicelib.mail import Templates
 from chalicelib.settings import Settings
 from tests.conftest import SALES, FakeClock, settings_env
+from tests.data import HANS
 from tests.fakes import InMemoryLeads, RecordingMailer
 
-HANS = Inquiry(
-    name="Hans Müller",
-    email="hans@example.com",
-    message="Please quote 200 sets of brake pads.",
-    locale="en",
-    product="Brake pads",
-    quantity=200,
-)
 VISITOR = Submitted("198.51.100.7")
 
 

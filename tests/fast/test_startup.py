@@ -72,6 +72,12 @@ class StubDynamo:
                          "company": {"S": "Vigor"}}}
     def query(self, **kwargs):
         return {"Items": []}
+    def get_paginator(self, operation):
+        stub = self
+        class Pages:
+            def paginate(self, **kwargs):
+                return [getattr(stub, operation)(**kwargs)]
+        return Pages()
 from chalicelib.bootstrap import create_app
 from chalicelib.runtime import Runtime
 class StubClients:
