@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.content import SLUG
+from chalicelib.times import iso
 
 REQUIRED = ("slug", "title", "category", "published_at")
 OPTIONAL = ("summary", "source")
@@ -96,4 +97,4 @@ def _timestamp(value: str, origin: str) -> str:
         ) from None
     if parsed.tzinfo is None:
         raise ArticleError(f"{origin}: published_at needs a time zone (end it with Z for UTC)")
-    return parsed.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso(parsed.timestamp())

@@ -232,9 +232,9 @@ def mark_lead(args: argparse.Namespace) -> int:
         print(f"lead {lead_id} is already {args.status}")
         return 0
     print(f"lead {lead_id}: {previous} -> {args.status}")
-    if previous == "pending":
+    if previous == Status.PENDING:
         print("  its sales email had not gone out yet; it will not be retried")
-    if previous == "spam":
+    if previous == Status.SPAM:
         print(
             f"  no longer treated as spam: kept {runtime.settings.lead_retention_days} days"
             " like other leads"
@@ -279,7 +279,7 @@ def _filters(parser: argparse.ArgumentParser, since_help: str) -> None:
 
 
 def _filter(args: argparse.Namespace) -> Filter:
-    if args.status is not None and args.spam == "only" and args.status != "spam":
+    if args.status is not None and args.spam == "only" and args.status != Status.SPAM:
         raise CommandError(f"--spam only and --status {args.status} contradict each other")
     status = None if args.status is None else Status(args.status)
     return Filter(status=status, spam=args.spam)
