@@ -17,9 +17,31 @@ AWS that this project would hit.
    bench): moto's rollback copy of a whole table per TransactWriteItems makes a transaction
    O(table size) and leaks memory; the patch copies only the items a transaction names.
 
-`serialize_moto_dynamodb_writes()` (the name its callers know) applies 1 and 2; it is
-idempotent and only touches moto, never the code that runs on AWS. `start_moto_server()`
-applies them and starts a moto server on a loopback port.
+4. API Gateway and Swagger 2.0 (so that `chalice deploy` runs against the emulator).
+   Chalice creates the REST API with ImportRestApi and updates it with PutRestApi, both
+   with the Swagger 2.0 document it generates. moto implements the two for OpenAPI 3
+   only: ImportRestApi reads `info.description`, which Chalice does not write (KeyError,
+   an HTTP 500), and PutRestApi refuses any document with a `swagger` key. What moto reads
+   of the document (paths, methods, responses, x-amazon-apigateway-integration) has the
+   same shape in both versions, so the shim hands moto the same document labelled
+   OpenAPI 3 with an empty description. Nothing else changes: the routes, methods and
+   Lambda integrations moto records are Chalice's.
+
+5. The SES account (SESv2 GetAccount, PutAccountDetails), which moto's SESv2 lacks: the
+   shim answers as AWS does for a new account, in the sandbox (200 messages per 24 hours,
+   1 per second). PutAccountDetails records the request for production access, which stays
+   under review as on AWS; `grant_production_access()` plays AWS granting it. The state is
+   kept on moto's SESv2 backend, so a moto reset forgets it.
+
+6. A table's TimeToLiveSpecification and PointInTimeRecoverySpecification in CloudFormation:
+   moto's CloudFormation creates the table without them (TTL and point-in-time recovery
+   read back DISABLED), so `manage.py check` would report the template's own settings as
+   missing. The shim applies both, through moto's own UpdateTimeToLive and
+   UpdateContinuousBackups, when CloudFormation creates a table.
+
+`serialize_moto_dynamodb_writes()` (the name its callers know) applies 1, 2, 4, 5 and 6; it
+is idempotent and only touches moto, never the code that runs on AWS.
+`start_moto_server()` applies them and starts a moto server on a loopback port.
 """
 
 from __future__ import annotations
@@ -55,6 +77,9 @@ def serialize_moto_dynamodb_writes() -> None:
             continue
         setattr(DynamoDBBackend, name, _locked(original))
     register_ses_configuration_set_in_cloudformation()
+    accept_swagger_2_in_api_gateway()
+    answer_ses_account_requests()
+    apply_table_ttl_and_recovery_in_cloudformation()
     _applied = True
 
 
@@ -174,6 +199,127 @@ def _ses_configuration_set_model() -> type:
             return True
 
     return SesConfigurationSet
+
+
+def accept_swagger_2_in_api_gateway() -> None:
+    """Let moto's ImportRestApi and PutRestApi take Chalice's Swagger 2.0 (point 4 above)."""
+    from moto.apigateway.models import APIGatewayBackend
+
+    if getattr(APIGatewayBackend, "_vigor_swagger_2", False):
+        return
+    import_rest_api = APIGatewayBackend.import_rest_api
+    put_rest_api = APIGatewayBackend.put_rest_api
+
+    def importing(self: Any, api_doc: dict[str, Any], fail_on_warnings: bool) -> Any:
+        return import_rest_api(self, _as_openapi_3(api_doc), fail_on_warnings)
+
+    def putting(
+        self: Any,
+        function_id: str,
+        api_doc: dict[str, Any],
+        fail_on_warnings: bool,
+        mode: str = "merge",
+    ) -> Any:
+        return put_rest_api(self, function_id, _as_openapi_3(api_doc), fail_on_warnings, mode)
+
+    APIGatewayBackend.import_rest_api = importing  # type: ignore[method-assign]
+    APIGatewayBackend.put_rest_api = putting  # type: ignore[method-assign]
+    APIGatewayBackend._vigor_swagger_2 = True  # type: ignore[attr-defined]
+
+
+def _as_openapi_3(api_doc: dict[str, Any]) -> dict[str, Any]:
+    if "swagger" not in api_doc:
+        return api_doc
+    document = {key: value for key, value in api_doc.items() if key != "swagger"}
+    document["openapi"] = "3.0.1"
+    document["info"] = {"description": "", **api_doc.get("info", {})}
+    return document
+
+
+def apply_table_ttl_and_recovery_in_cloudformation() -> None:
+    """TTL and point-in-time recovery of a table CloudFormation creates (point 6 above)."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table, "_vigor_ttl_and_recovery", False):
+        return
+    create = Table.create_from_cloudformation_json
+
+    def creating(
+        cls: Any,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        table = create(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        properties = cloudformation_json.get("Properties", {})
+        backend = dynamodb_backends[account_id][region_name]
+        ttl = properties.get("TimeToLiveSpecification")
+        if ttl:
+            backend.update_time_to_live(table.name, ttl)
+        recovery = properties.get("PointInTimeRecoverySpecification")
+        if recovery:
+            backend.update_continuous_backups(table.name, recovery)
+        return table
+
+    Table.create_from_cloudformation_json = classmethod(creating)  # type: ignore[assignment,method-assign,arg-type]
+    Table._vigor_ttl_and_recovery = True  # type: ignore[attr-defined]
+
+
+SANDBOX_QUOTA = {"Max24HourSend": 200.0, "MaxSendRate": 1.0, "SentLast24Hours": 0.0}
+PRODUCTION_QUOTA = {"Max24HourSend": 50000.0, "MaxSendRate": 14.0, "SentLast24Hours": 0.0}
+
+
+def answer_ses_account_requests() -> None:
+    """SESv2 GetAccount and PutAccountDetails in moto (point 5 above)."""
+    import json
+
+    from moto.sesv2.responses import SESV2Response
+
+    if hasattr(SESV2Response, "get_account"):
+        return
+
+    def get_account(self: Any) -> str:
+        state = _ses_account(self.sesv2_backend)
+        production = state["production"]
+        answer: dict[str, Any] = {
+            "DedicatedIpAutoWarmupEnabled": False,
+            "EnforcementStatus": "HEALTHY",
+            "ProductionAccessEnabled": production,
+            "SendQuota": PRODUCTION_QUOTA if production else SANDBOX_QUOTA,
+            "SendingEnabled": True,
+        }
+        if state["details"] is not None:
+            status = "GRANTED" if production else "PENDING"
+            answer["Details"] = {**state["details"], "ReviewDetails": {"Status": status}}
+        return json.dumps(answer)
+
+    def put_account_details(self: Any) -> str:
+        details = json.loads(self.body or "{}")
+        _ses_account(self.sesv2_backend)["details"] = {
+            key: value for key, value in details.items() if key != "ProductionAccessEnabled"
+        }
+        return "{}"
+
+    SESV2Response.get_account = get_account  # type: ignore[attr-defined]
+    SESV2Response.put_account_details = put_account_details  # type: ignore[attr-defined]
+
+
+def grant_production_access(account_id: str, region: str) -> None:
+    """Play AWS granting the account production access (the emulator only)."""
+    from moto.sesv2.models import sesv2_backends
+
+    _ses_account(sesv2_backends[account_id][region])["production"] = True
+
+
+def _ses_account(backend: Any) -> dict[str, Any]:
+    state: dict[str, Any] | None = getattr(backend, "_vigor_account", None)
+    if state is None:
+        state = {"production": False, "details": None}
+        backend._vigor_account = state
+    return state
 
 
 def _locked(method: Any) -> Any:
