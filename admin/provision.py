@@ -34,6 +34,7 @@ def configuration_set_name(stage: str) -> str:
     return f"vigor-leads-{stage}"
 
 
+ALERT_TOPIC_OUTPUT = "AlertTopicArn"
 # stack output -> the setting in .chalice/config.json that must name the same thing
 SETTING_OF_OUTPUT = {
     "ContentTableName": ("CONTENT_TABLE", "content_table"),
@@ -94,9 +95,103 @@ def provision(runtime: Any, stage: str, cloudformation: Any, out: TextIO | None 
         else:
             print(f"SES account: IN THE SANDBOX, {limits}", file=out)
             print(SANDBOX_HELP, file=out)
-            for address in settings.sales_emails:
-                print(f"  recipient {address}: {identity_status(sesv2, address)}", file=out)
+            for address in _recipients(settings):
+                print(f"  recipient {address}: {verify_recipient(sesv2, address)}", file=out)
+    topic = outputs.get(ALERT_TOPIC_OUTPUT)
+    if topic is not None:
+        subscribe_alerts(runtime.clients.client("sns"), topic, settings.alert_emails, out)
     return 1 if problems else 0
+
+
+def _recipients(settings: Any) -> list[str]:
+    """Everyone the function mails on its own: SALES_EMAILS and the routing rules' `to`."""
+    recipients = list(settings.sales_emails)
+    for rule in settings.routing_rules:
+        recipients += [address for address in rule.to if address not in recipients]
+    return recipients
+
+
+def verify_recipient(sesv2: Any, address: str) -> str:
+    """In the sandbox SES delivers only to verified identities: ask SES to verify an
+    unverified recipient (SES mails it a link) and say so."""
+    status = identity_status(sesv2, address)
+    if status.startswith("verified"):
+        return status
+    try:
+        sesv2.create_email_identity(EmailIdentity=address)
+    except Exception as exc:
+        if error_code(exc) != "AlreadyExistsException":
+            raise
+    status = identity_status(sesv2, address)
+    if status.startswith("verified"):
+        return status
+    return (
+        "NOT verified yet: SES has mailed it a verification link; until someone clicks it,"
+        " SES refuses to deliver to it while in the sandbox"
+    )
+
+
+def alert_topic_arn(cloudformation: Any, stage: str) -> str | None:
+    """The alarms' SNS topic (an output of the data stack), None when there is no stack."""
+    try:
+        stack = cloudformation.describe_stacks(StackName=stack_name(stage))["Stacks"][0]
+    except Exception as exc:
+        if error_code(exc) != "ValidationError":
+            raise
+        return None
+    for output in stack.get("Outputs", []):
+        if output["OutputKey"] == ALERT_TOPIC_OUTPUT:
+            return str(output["OutputValue"])
+    return None
+
+
+def subscriptions(sns: Any, topic_arn: str) -> dict[str, str]:
+    """email address (lower case) -> "confirmed" or "pending", for the topic's email
+    subscriptions."""
+    found: dict[str, str] = {}
+    for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn):
+        for subscription in page["Subscriptions"]:
+            if subscription.get("Protocol") != "email":
+                continue
+            pending = subscription.get("SubscriptionArn") == "PendingConfirmation"
+            address = str(subscription.get("Endpoint", "")).lower()
+            if found.get(address) != "confirmed":
+                found[address] = "pending" if pending else "confirmed"
+    return found
+
+
+def subscribe_alerts(sns: Any, topic_arn: str, addresses: tuple[str, ...], out: TextIO) -> None:
+    """Subscribe every ALERT_EMAILS address to the alarms' topic (once: running provision
+    again changes nothing), and say which still have to confirm."""
+    if not addresses:
+        print(
+            "alarms: ALERT_EMAILS is not set, nobody gets them (set it in config.json,"
+            " provision again)",
+            file=out,
+        )
+        return
+    known = subscriptions(sns, topic_arn)
+    for address in addresses:
+        state = known.get(address.lower())
+        if state is None:
+            sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint=address)
+            state = subscriptions(sns, topic_arn).get(address.lower(), "pending")
+        if state == "confirmed":
+            print(f"alarms: {address} subscribed", file=out)
+        else:
+            print(
+                f"alarms: {address} must confirm: AWS sent it an email, click"
+                " 'Confirm subscription' (no alarm reaches it before that)",
+                file=out,
+            )
+    wanted = {address.lower() for address in addresses}
+    for address in sorted(set(known) - wanted):
+        print(
+            f"alarms: {address} is subscribed but not in ALERT_EMAILS; remove it with"
+            f" aws sns list-subscriptions-by-topic --topic-arn {topic_arn} and"
+            " aws sns unsubscribe --subscription-arn ARN",
+            file=out,
+        )
 
 
 def ses_account(sesv2: Any) -> dict[str, Any] | None:

@@ -12,6 +12,7 @@ from chalice.app import Chalice, CloudWatchEvent, Rate, Request, Response
 from chalicelib.content.routes import content_blueprint
 from chalicelib.http import Cors, error_response, rewrite_chalice_error
 from chalicelib.inquiries.routes import inquiries_blueprint
+from chalicelib.metrics import emit
 from chalicelib.runtime import Runtime
 
 APP_NAME = "vigor-leads"
@@ -40,13 +41,21 @@ def create_app(runtime: Runtime | None = None) -> Chalice:
         app.route(path, methods=["OPTIONS"], name=name, content_types=["*/*"])(
             _preflight(app, cors, methods)
         )
-    app.register_middleware(_http_middleware(cors), "http")
+    app.register_middleware(_http_middleware(cors, runtime.settings.leads_table), "http")
 
     @app.schedule(Rate(RETRY_EVERY_MINUTES, unit=Rate.MINUTES), name="retry_pending_leads")
     def retry_pending_leads(event: CloudWatchEvent) -> dict[str, int]:
-        from chalicelib.inquiries.retry import retry_pending
+        from chalicelib.inquiries.retry import pending_backlog, retry_pending
 
         report = retry_pending(runtime.leads, runtime.inquiries, runtime.clock)
+        # Every run reports what is left, 0 included: the backlog alarm treats a missing
+        # report as a sweep that stopped running.
+        pending, oldest_age = pending_backlog(runtime.leads, runtime.clock())
+        emit(
+            runtime.settings.leads_table,
+            PendingLeads=pending,
+            OldestPendingLeadAgeSeconds=oldest_age,
+        )
         return dict(report.__dict__)
 
     return app
@@ -60,7 +69,9 @@ def _preflight(app: Chalice, cors: Cors, methods: str) -> Callable[..., Response
     return preflight
 
 
-def _http_middleware(cors: Cors) -> Callable[[Request, Callable[[Request], Response]], Response]:
+def _http_middleware(
+    cors: Cors, leads_table: str
+) -> Callable[[Request, Callable[[Request], Response]], Response]:
     def middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
         started = time.perf_counter()
         try:
@@ -83,6 +94,8 @@ def _http_middleware(cors: Cors) -> Callable[[Request, Callable[[Request], Respo
                 }
             )
         )
+        if response.status_code >= 500:
+            emit(leads_table, ServerErrors=1)  # the API 5xx alarm's metric; no AWS call
         return response
 
     return middleware

@@ -22,6 +22,14 @@ def id_floor(epoch: float) -> str:
     return _encode(int(epoch * 1000) << 80)
 
 
+def time_of(lead_id: str) -> float:
+    """When the id was minted (epoch seconds): a ULID's first 48 bits are its milliseconds."""
+    millis = 0
+    for char in lead_id[:10]:
+        millis = millis * 32 + ALPHABET.index(char)
+    return millis / 1000
+
+
 def is_id(text: str) -> bool:
     return len(text) == 26 and all(ch in ALPHABET for ch in text) and text[0] in "01234567"
 

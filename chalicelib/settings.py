@@ -50,6 +50,7 @@ class Settings:
     spam_retention_days: int = 30
     ses_configuration_set: str | None = None
     outbox_dir: str | None = None
+    alert_emails: tuple[str, ...] = ()  # `provision` subscribes them to the alarms
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -74,6 +75,7 @@ class Settings:
             spam_retention_days=reader.positive_int("SPAM_RETENTION_DAYS", 30),
             ses_configuration_set=reader.optional("SES_CONFIGURATION_SET"),
             outbox_dir=reader.optional("OUTBOX_DIR"),
+            alert_emails=reader.addresses("ALERT_EMAILS", required=False),
         )
 
 
@@ -139,8 +141,8 @@ class _Reader:
             )
         return value
 
-    def addresses(self, name: str) -> tuple[str, ...]:
-        addresses = _split(self.required(name))
+    def addresses(self, name: str, required: bool = True) -> tuple[str, ...]:
+        addresses = _split(self.required(name) if required else self.optional(name) or "")
         for address in addresses:
             if not _SIMPLE_ADDRESS.match(address):
                 raise SettingsError(f"{name} holds an invalid email address: {address!r}")

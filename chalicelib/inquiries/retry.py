@@ -13,12 +13,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from chalicelib.ids import time_of
 from chalicelib.inquiries.service import InquiryService
 from chalicelib.leads.model import CLAIM_LEASE_SECONDS, Lead, new_claim_token
 from chalicelib.leads.store import LeadStore
 
 log = logging.getLogger(__name__)
 MAX_PER_SUMMARY = 50  # held-back leads in one summary email
+_EVER = 2**62  # a retry_at later than any lead's: the whole queue is due "by then"
 
 
 @dataclass
@@ -69,3 +71,15 @@ def retry_pending(
     if report.due or held:
         log.info("retry sweep: %s", report)
     return report
+
+
+def pending_backlog(store: LeadStore, now: float) -> tuple[int, int]:
+    """(pending leads, age in seconds of the oldest): what the retry queue holds, held-back
+    leads aside (they wait for their hour on purpose). The scheduled sweep reports it after
+    each run as metrics (chalicelib/metrics.py); an alarm watches the age. One paged Query
+    of the sparse `pending` index, keys only; the age comes from the lead id (a ULID)."""
+    count, oldest = 0, now
+    for lead_id, _ in store.due(_EVER, held=False):
+        count += 1
+        oldest = min(oldest, time_of(lead_id))
+    return count, max(0, int(now - oldest))

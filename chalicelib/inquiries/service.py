@@ -40,6 +40,7 @@ from chalicelib.leads.store import (
     StoreUnavailable,
 )
 from chalicelib.mail import Email, Mailer, MailError, Templates
+from chalicelib.metrics import emit
 from chalicelib.settings import Settings
 from chalicelib.times import iso
 
@@ -55,6 +56,10 @@ FALLBACK_PER_HOUR = 50
 # Captcha verifier: (token, client ip) -> True/False as the provider says, None when it
 # could not be asked (the lead is then kept, marked unverified).
 CaptchaVerifier = Callable[[str, str], bool | None]
+# What SES said about a refused message follows this in the reason a lead records (its
+# `last_error`, shown to the admin) and is cut off before the reason is logged: SES's text
+# can quote addresses, and no log line carries personal data.
+SES_SAID = " - SES said: "
 
 
 class Unavailable(RuntimeError):
@@ -215,7 +220,7 @@ class InquiryService:
             ack_id, ack_error = self._send(lambda: acknowledgement(lead, settings, templates))
             ack = "sent" if ack_id else "failed"
             if ack_id is None:
-                log.warning("lead %s: acknowledgement not sent (%s)", lead.id, ack_error)
+                log.warning("lead %s: acknowledgement not sent (%s)", lead.id, loggable(ack_error))
         self._settle(lead, attempts, message_id, error, ack)
         return message_id is not None
 
@@ -235,8 +240,9 @@ class InquiryService:
                 "lead %s: notification FAILED for good after %d attempts (%s)",
                 lead.id,
                 attempts,
-                error,
+                loggable(error),
             )
+            emit(self._settings.leads_table, NotificationsFailed=1)  # the alarm's metric
             outcome = Outcome(attempts, ack=ack, error=error)
         else:
             retry_at = int(self._clock()) + backoff_seconds(attempts)
@@ -244,7 +250,7 @@ class InquiryService:
                 "lead %s: notification attempt %d failed (%s); retry at %s",
                 lead.id,
                 attempts,
-                error,
+                loggable(error),
                 iso(retry_at),
             )
             outcome = Outcome(attempts, next_attempt_at=retry_at, ack=ack, error=error)
@@ -274,7 +280,8 @@ class InquiryService:
         try:
             return self._mailer.send(build()), None
         except MailError as exc:  # SES down, throttled or rejected: its message names the code
-            return None, f"MailError: {exc}"[:300]
+            said = _what_ses_said(exc)
+            return None, f"MailError: {exc}"[:300] + (f"{SES_SAID}{said}"[:300] if said else "")
         except Exception as exc:  # a bug: its message may quote what the visitor typed
             return None, type(exc).__name__
 
@@ -293,8 +300,12 @@ class InquiryService:
     def _email_without_store(self, lead: Lead) -> None:
         message_id, error = self._send(lambda: self._sales_email(lead, stored=False))
         if message_id is None:
-            log.error("lead %s: DynamoDB and SES both failed, answering 503 (%s)", lead.id, error)
-            raise Unavailable(error)
+            log.error(
+                "lead %s: DynamoDB and SES both failed, answering 503 (%s)",
+                lead.id,
+                loggable(error),
+            )
+            raise Unavailable(loggable(error))
         log.warning("lead %s: not stored; its only copy is sales email %s", lead.id, message_id)
         # The write may have committed after all (its answer was lost): then mark it sent,
         # or the retry sweep would mail it a second time. No such lead: the condition fails.
@@ -302,6 +313,20 @@ class InquiryService:
             self._store.settle(lead.id, lead.claim_token or "", Outcome(1, message_id=message_id))
         except Exception as exc:
             log.warning("lead %s: could not check for a committed write (%s)", lead.id, exc)
+
+
+def loggable(error: str | None) -> str | None:
+    """A send failure's reason without what SES said (see SES_SAID)."""
+    return None if error is None else error.split(SES_SAID, 1)[0]
+
+
+def _what_ses_said(exc: MailError) -> str | None:
+    """SES's own explanation of a refusal ("Email address is not verified. ..."), if any."""
+    response = getattr(exc.__cause__, "response", None)
+    if not isinstance(response, dict):
+        return None
+    message = str(response.get("Error", {}).get("Message") or "").strip()
+    return " ".join(message.split()) or None
 
 
 def backoff_seconds(attempts: int) -> int:
