@@ -26,21 +26,74 @@ def add_command(commands: Subcommands, name: str, help_text: str) -> argparse.Ar
     """A sub-command parser with the --stage option every command has."""
     parser = commands.add_parser(name, help=help_text, description=help_text)
     parser.add_argument(
-        "--stage", default="dev", help="the stage in .chalice/config.json (default: dev)"
+        "--stage",
+        help="the stage to act on: one of .chalice/config.json's (dev, prod, ...), or local"
+        " (the service `make run` is running on this machine). Required: no default, so a"
+        " command never acts on a stage nobody named",
     )
     return parser
 
 
-def stage_runtime(stage: str) -> Runtime:
-    """The runtime for the stage's settings (config.json, the admin's environment wins)."""
-    from admin.stages import UnknownStage, stage_environment
+def require_stage(stage: str | None) -> str:
+    if not stage:
+        from admin.stages import LOCAL, known_stages
+
+        choices = "|".join([*known_stages(), LOCAL])
+        raise CommandError(f"which stage? add --stage {choices}")
+    return stage
+
+
+def stage_runtime(stage: str | None, announce: bool = True) -> Runtime:
+    """The runtime for the stage's settings (config.json, the admin's environment wins;
+    for `local`, what the running `make run` published). Prints, on stderr, the stage and
+    the account (or emulator) the command is about to act on."""
+    from admin.stages import LOCAL, StageError, UnknownStage, stage_environment
     from chalicelib.runtime import Runtime
     from chalicelib.settings import SettingsError
 
+    stage = require_stage(stage)
     try:
-        return Runtime.from_environment({**stage_environment(stage), **settings_overrides()})
-    except (UnknownStage, SettingsError) as exc:
+        if stage == LOCAL:
+            runtime = Runtime.from_environment(_use_local_stage())
+        else:
+            overrides = settings_overrides()
+            runtime = Runtime.from_environment({**stage_environment(stage), **overrides})
+    except (UnknownStage, StageError, SettingsError) as exc:
         raise CommandError(str(exc)) from exc
+    if announce:
+        print(f"stage {stage} · {where(runtime, stage)}", file=sys.stderr, flush=True)
+    return runtime
+
+
+def where(runtime: Runtime, stage: str) -> str:
+    """The account and region (or the local emulator) the runtime's clients talk to."""
+    from admin.stages import LOCAL
+
+    if stage == LOCAL:
+        return f"the `make run` emulator at {os.environ.get('AWS_ENDPOINT_URL')}"
+    import boto3
+
+    # boto3's default session, whose loaded service models later commands reuse: a fresh
+    # session per command would load STS's model again each time (memory, time).
+    sts = boto3.client("sts")
+    region = sts.meta.region_name
+    account = sts.get_caller_identity()["Account"]
+    shell = sorted(settings_overrides())
+    from_shell = f" · from your shell: {', '.join(shell)}" if shell else ""
+    return f"account {account} · region {region}{from_shell}"
+
+
+def _use_local_stage() -> dict[str, str]:
+    """Point this process's AWS clients at the emulator of the running `make run`."""
+    from admin.stages import local_stage
+
+    published = local_stage()
+    os.environ["AWS_ENDPOINT_URL"] = str(published["endpoint_url"])
+    os.environ["AWS_DEFAULT_REGION"] = str(published["region"])
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ.setdefault(name, "local")  # the emulator takes any credentials
+    os.environ.pop("AWS_PROFILE", None)
+    return {str(key): str(value) for key, value in dict(published["env"]).items()}
 
 
 def settings_overrides() -> dict[str, str]:

@@ -52,6 +52,7 @@ class LocalService:
         self.site_url = ""
         self.endpoint_url = ""
         self.runtime: Runtime | None = None  # set by start()
+        self.settings_env: dict[str, str] = {}  # the app's settings, set by start()
         self._moto: Any = None  # moto.server.ThreadedMotoServer, when embedded
         self._servers: list[socketserver.BaseServer] = []
         self._threads: list[threading.Thread] = []
@@ -67,7 +68,7 @@ class LocalService:
             _use_endpoint(self.endpoint_url)
         site = self._serve_site()
         self.site_url = self._urls["site"] = f"http://{options.host}:{site.server_address[1]}"
-        settings_env = self._settings_env()
+        settings_env = self.settings_env = self._settings_env()
         import boto3
 
         from admin.provision import deploy_stack, verify_sender
@@ -176,6 +177,30 @@ def _use_endpoint(url: str) -> None:
         os.environ.setdefault(name, value)
 
 
+def publish_local_stage(service: LocalService, path: Path | None = None) -> Path:
+    """Tell the admin commands how to reach this service (`manage.py ... --stage local`):
+    its emulator's endpoint and region and the app's settings, in build/local-stage.json,
+    with this process's id so that a file left by a killed run is recognized as stale."""
+    import json
+
+    from admin.stages import LOCAL_STAGE_FILE
+
+    path = path or LOCAL_STAGE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    published = {
+        "pid": os.getpid(),
+        "endpoint_url": service.endpoint_url,
+        "region": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        "api_url": service.api_url,
+        "site_url": service.site_url,
+        "env": service.settings_env,
+    }
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(published, indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+    return path
+
+
 def serve_until_interrupted(options: LocalOptions) -> None:
     import logging
 
@@ -183,12 +208,18 @@ def serve_until_interrupted(options: LocalOptions) -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log
     logging.getLogger("botocore").setLevel(logging.WARNING)
     service = LocalService(options).start()
+    published = None if options.use_aws else publish_local_stage(service)
     print(
         "\nVigor Leads is running (Ctrl-C stops everything):\n"
         f"  API        {service.api_url}   e.g. curl {service.api_url}/news\n"
         f"  demo site  {service.site_url}\n"
         f"  AWS        {service.endpoint_url}   (tables, SES)\n"
-        f"  outbox     {options.outbox}   (every email SES accepted)\n",
+        f"  outbox     {options.outbox}   (every email SES accepted)\n"
+        + (
+            "  admin      python manage.py leads list --stage local   (any command)\n"
+            if published
+            else ""
+        ),
         flush=True,
     )
     try:
@@ -197,4 +228,6 @@ def serve_until_interrupted(options: LocalOptions) -> None:
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
     finally:
+        if published is not None:
+            published.unlink(missing_ok=True)
         service.stop()

@@ -8,7 +8,13 @@ import argparse
 import os
 from pathlib import Path
 
-from admin.command import CommandError, Subcommands, add_command, settings_overrides
+from admin.command import (
+    CommandError,
+    Subcommands,
+    add_command,
+    require_stage,
+    settings_overrides,
+)
 
 
 def register(commands: Subcommands) -> None:
@@ -29,6 +35,13 @@ def _serve(args: argparse.Namespace) -> int:
     from admin.stages import UnknownStage, stage_environment
     from devtools.local import LocalOptions, serve_until_interrupted
 
+    if args.aws:
+        require_stage(args.stage)
+    elif args.stage not in (None, "local"):
+        raise CommandError(
+            f"serve runs the local stage on an emulator; add --aws to serve stage {args.stage}"
+            " against its real tables and SES"
+        )
     try:
         overrides = settings_overrides()
         env = {**stage_environment(args.stage), **overrides} if args.aws else overrides
