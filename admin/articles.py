@@ -79,8 +79,19 @@ def parse_article(text: str, origin: str = "article") -> dict[str, Any]:
 def load_article(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ArticleError(f"{path}: cannot be read as UTF-8 text ({exc})") from exc
+    except FileNotFoundError:
+        raise ArticleError(
+            f"{path}: no such file (write the article there first: docs/deploy.md, step 5,"
+            " shows one)"
+        ) from None
+    except IsADirectoryError:
+        raise ArticleError(f"{path}: is a folder; give the article's .md file") from None
+    except OSError as exc:
+        raise ArticleError(f"{path}: cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ArticleError(
+            f"{path}: is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
     return parse_article(text, str(path))
 
 

@@ -13,6 +13,11 @@ from admin.command import CommandError, Subcommands, add_command, stage_runtime,
 from chalicelib.content.repository import CONTACT_FIELDS
 
 MAX_LENGTH = 500
+CACHE_NOTE = (
+    "  the Contact page shows it within 6 minutes, no deploy needed: each running function"
+    " keeps the contact block for up to 60 s, then browsers and caches may keep the page's"
+    " data for up to 300 s more (Cache-Control: max-age=300)"
+)
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CONTROL = re.compile("[\x00-\x1f\x7f\u2028\u2029]")
 
@@ -56,6 +61,7 @@ def set_contact(args: argparse.Namespace) -> int:
     before = contact.get(args.field)
     content.put_contact({**contact, args.field: value})
     print(f"{args.field}: {_shown(before)} -> {_shown(value)}")
+    print(CACHE_NOTE)
     return 0
 
 

@@ -11,6 +11,7 @@ import argparse
 import datetime
 import io
 import json
+import os
 import sys
 import unicodedata
 from contextlib import contextmanager, suppress
@@ -25,6 +26,7 @@ from chalicelib.leads.dynamodb import (
     LeadNotFound,
     LeadsTable,
     NotResendable,
+    Tally,
 )
 from chalicelib.leads.model import MARKS, Status
 from chalicelib.runtime import Runtime
@@ -114,7 +116,8 @@ def list_leads(args: argparse.Namespace) -> int:
     runtime = stage_runtime(args.stage)
     store = _table(runtime, page_size=min(args.limit + 1, 250))
     since = _since(args.since, runtime.clock(), LIST_DAYS)
-    rows = store.newest_first(since, _filter(args))
+    tally = Tally()
+    rows = store.newest_first(since, _filter(args), tally)
     shown = 0
     widths = (17, 26, 9, 22, 30, 14, 24)
     print(_line(("RECEIVED (UTC)", "ID", "STATUS", "NAME", "EMAIL", "COUNTRY", "PRODUCT"), widths))
@@ -135,6 +138,7 @@ def list_leads(args: argparse.Namespace) -> int:
         print(_line((*cells, inquiry.country, inquiry.product), widths))
         shown += 1
     print(f"{shown} lead{'s' if shown != 1 else ''} since {_day(since)}", file=sys.stderr)
+    _say_what_was_left_out(args, tally, "shown")
     return 0
 
 
@@ -167,13 +171,15 @@ def export_leads(args: argparse.Namespace) -> int:
 
     runtime = stage_runtime(args.stage)
     since = _since(args.since, runtime.clock(), runtime.settings.lead_retention_days)
-    pages = _table(runtime, EXPORT_PAGE).pages(since, _filter(args))
+    tally = Tally()
+    pages = _table(runtime, EXPORT_PAGE).pages(since, _filter(args), tally)
     progress = Progress(sys.stderr)
     where = str(args.output) if args.output else "standard output"
     print(f"exporting leads since {_day(since)} as {args.format} to {where}", file=sys.stderr)
     with _output(args.output) as out:
         count = write_export(pages, out, args.format, progress)
     print(f"exported {count} lead{'s' if count != 1 else ''}", file=sys.stderr)
+    _say_what_was_left_out(args, tally, "exported")
     return 0
 
 
@@ -278,6 +284,18 @@ def _filters(parser: argparse.ArgumentParser, since_help: str) -> None:
     )
 
 
+def _say_what_was_left_out(args: argparse.Namespace, tally: Tally, verb: str) -> None:
+    """Never skip leads silently: name how many the filter left out, and how to get them."""
+    if not tally.filtered_out:
+        return
+    count = tally.filtered_out
+    leads = f"{count} lead{'s' if count != 1 else ''}"
+    if args.status is None and args.spam == "exclude":
+        print(f"not {verb}: {leads} marked spam (--spam include to add them)", file=sys.stderr)
+    else:
+        print(f"not {verb}: {leads} the filter left out", file=sys.stderr)
+
+
 def _filter(args: argparse.Namespace) -> Filter:
     if args.status is not None and args.spam == "only" and args.status != Status.SPAM:
         raise CommandError(f"--spam only and --status {args.status} contradict each other")
@@ -340,13 +358,23 @@ def _lead_id(text: str) -> str:
 
 @contextmanager
 def _output(path: Path | None) -> Any:
+    """Standard output, or FILE written through a temporary file beside it that replaces
+    FILE only once the whole export is written: a failed export (AWS refused half way,
+    Ctrl-C) leaves no partial file, and an earlier FILE as it was."""
     if path is not None:
+        partial = path.with_name(f".{path.name}.partial")
         try:
-            handle = path.open("w", encoding="utf-8", newline="")
+            handle = partial.open("w", encoding="utf-8", newline="")
         except OSError as exc:
             raise CommandError(f"cannot write {path}: {exc.strerror}") from None
-        with handle:
-            yield handle
+        try:
+            with handle:
+                yield handle
+            os.replace(partial, path)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            print(f"export failed: {path} not written", file=sys.stderr)
+            raise
         return
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is None:  # stdout replaced by a text-only stream

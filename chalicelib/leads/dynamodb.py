@@ -100,6 +100,14 @@ class Filter:
         return None
 
 
+@dataclass
+class Tally:
+    """What a listing's filter left out: DynamoDB reads them and counts them (ScannedCount
+    minus Count), so the admin can be told, say, how many spam leads were not exported."""
+
+    filtered_out: int = 0
+
+
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
 
@@ -432,11 +440,14 @@ class LeadsTable:
             raise LeadNotFound(lead_id)
         return lead
 
-    def pages(self, since: float, which: Filter = Filter()) -> Iterator[tuple[str, list[Lead]]]:
+    def pages(
+        self, since: float, which: Filter = Filter(), tally: Tally | None = None
+    ) -> Iterator[tuple[str, list[Lead]]]:
         """(month, page of leads), newest first, from this month back to `since`'s month.
 
         Lead ids are ULIDs, so a time maps to an id bound and `since` is a key condition,
         not a filter. One Query page at a time: memory stays constant however many leads.
+        `tally` counts the leads the filter left out (spam, or other statuses).
         """
         floor = id_floor(since)
         for month in _months_back(iso(self._clock())[:7], iso(since)[:7]):
@@ -455,12 +466,16 @@ class LeadsTable:
                 values.update(condition[1])
             args["ExpressionAttributeValues"] = to_item(values)
             for page in self._db.get_paginator("query").paginate(**args):
+                if tally is not None:
+                    tally.filtered_out += page.get("ScannedCount", 0) - page.get("Count", 0)
                 leads = [lead_of(from_item(item)) for item in page["Items"]]
                 if leads:
                     yield month, leads
 
-    def newest_first(self, since: float, which: Filter = Filter()) -> Iterator[Lead]:
-        for _, page in self.pages(since, which):
+    def newest_first(
+        self, since: float, which: Filter = Filter(), tally: Tally | None = None
+    ) -> Iterator[Lead]:
+        for _, page in self.pages(since, which, tally):
             yield from page
 
     def claim_for_resend(
