@@ -190,7 +190,7 @@ def publish_local_stage(service: LocalService, path: Path | None = None) -> Path
     published = {
         "pid": os.getpid(),
         "endpoint_url": service.endpoint_url,
-        "region": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        "region": service.runtime.clients.dynamodb().meta.region_name if service.runtime else "",
         "api_url": service.api_url,
         "site_url": service.site_url,
         "env": service.settings_env,
