@@ -305,6 +305,12 @@ def answer_ses_account_requests() -> None:
 
     SESV2Response.get_account = get_account  # type: ignore[attr-defined]
     SESV2Response.put_account_details = put_account_details  # type: ignore[attr-defined]
+    # The moto server routes only the paths its urls module lists (its catch-all "/v2/.*"
+    # matches one path segment there): list the two, before a server is created.
+    from moto.sesv2 import urls
+
+    for path in ("{0}/v2/email/account$", "{0}/v2/email/account/details$"):
+        urls.url_paths.setdefault(path, SESV2Response.dispatch)
 
 
 def grant_production_access(account_id: str, region: str) -> None:

@@ -1,5 +1,7 @@
-"""The deploy path of docs/deploy.md: the merged SAM template, and the walkthrough's
-commands run in order against moto."""
+"""The deploy path of docs/deploy.md: the merged SAM template, and the whole walkthrough
+followed end to end against the emulator (a moto server): every command of its `sh`
+blocks, `aws`, `chalice` and `python manage.py` alike, in order, from `aws configure` to
+the tear-down, but those NOT_RUN names with its reason."""
 
 from __future__ import annotations
 
@@ -9,16 +11,17 @@ import re
 import shlex
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from admin.stages import stage_environment
 from manage import main
 from tests.conftest import REGION
+from tests.deploying import Emulator, Run, copy_project, emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
@@ -108,50 +111,191 @@ def test_the_functions_roles_carry_exactly_the_stage_policy(sam: dict[str, Any])
         assert "ManagedPolicyArns" not in role["Properties"]
 
 
-# ---- the walkthrough, command by command ----------------------------------------------
+# ---- the walkthrough, end to end ------------------------------------------------------
 
-ARTICLE = """---
-slug: new-catalogue
-title: Our 2026 catalogue is out
-category: company-news
-date: 2026-03-02
----
-Download the new catalogue from the products page.
-"""
+# What the test does not run, and why (the doc's introduction says the same).
+NOT_RUN = {
+    "make test": "the test suite itself",
+    "curl": "moto cannot run a Lambda function without Docker; the API's answers are what"
+    " tests/aws and tests/live test",
+    "aws cloudformation deploy": "moto has no AWS::Serverless transform; cfn-lint checks the"
+    " template (test_the_merged_template_passes_cfn_lint)",
+    "aws cloudformation describe-stacks --stack-name vigor-leads-prod-app": "that stack was"
+    " not deployed (the line above)",
+}
+ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 
 
-def test_every_manage_command_of_the_walkthrough_runs_against_moto(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def doc_steps() -> list[tuple[str, str, str]]:
+    """The doc in order: (kind, text, the paragraph before it); kind "sh" (one command,
+    continuation lines joined) or "file" (a code block the doc says to save as a file)."""
+    steps: list[tuple[str, str, str]] = []
+    position = 0
+    block = re.compile(r"^( *)```(\w+)\n(.*?)^\1```", flags=re.DOTALL | re.MULTILINE)
+    for match in block.finditer(DOC):
+        before = DOC[position : match.start()].strip().split("\n\n")[-1]
+        position = match.end()
+        indent, kind, body = match.group(1), match.group(2), match.group(3)
+        text = "\n".join(line[len(indent) :] for line in body.splitlines()) + "\n"
+        if kind == "markdown":
+            steps.append(("file", text, before))
+        elif kind == "sh":
+            for command in text.replace("\\\n", " ").splitlines():
+                if command.strip():
+                    steps.append(("sh", " ".join(command.split()), before))
+    return steps
+
+
+@pytest.fixture
+def admin_shell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Emulator, Path, dict[str, str]]]:
+    """The admin's machine: a checkout (copy) to work in, a home for `aws configure`, a
+    shell environment with nothing but PATH (the venv's first: `. .venv/bin/activate`),
+    HOME and the emulator's endpoint; this process (manage.py runs in it) sees the same."""
+    with emulator() as aws:
+        project = copy_project(tmp_path / "vigor-leads")
+        home = tmp_path / "home"
+        home.mkdir()
+        venv_bin = str(Path(sys.executable).parent)
+        shell = {
+            "PATH": f"{venv_bin}:{os.environ.get('PATH', '')}",
+            "HOME": str(home),
+            "AWS_ENDPOINT_URL": aws.url,
+        }
+        for name in list(os.environ):
+            if name.startswith("AWS_"):
+                monkeypatch.delenv(name)
+        for name, value in shell.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setattr("admin.stages.CONFIG", project / ".chalice" / "config.json")
+        monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+        monkeypatch.chdir(project)
+        yield aws, project, shell
+
+
+def test_docs_deploy_md_followed_end_to_end_on_the_emulator(
+    admin_shell: tuple[Emulator, Path, dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    commands = commands_in_doc("python manage.py")
-    assert len(commands) >= 12
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "articles").mkdir()
-    (tmp_path / "articles" / "new-catalogue.md").write_text(ARTICLE, encoding="utf-8")
-    with mock_aws():
-        for command in commands:
-            argv = shlex.split(command, comments=True)[2:]
-            assert "--stage" in argv and argv[argv.index("--stage") + 1] == "prod", command
-            code = main(argv)
+    aws, project, shell = admin_shell
+    steps = doc_steps()
+    ran: list[str] = []
+    outputs: dict[str, list[Run]] = {}
+    for kind, text, before in steps:
+        if kind == "file":
+            (name,) = re.findall(r"`([\w/.-]+\.md)`", before)
+            (project / name).parent.mkdir(parents=True, exist_ok=True)
+            (project / name).write_text(text, encoding="utf-8")
+            continue
+        words = shlex.split(text, comments=True)
+        if not words or any(text.startswith(skipped) for skipped in NOT_RUN):
+            continue
+        if words[0] == ".":  # . .venv/bin/activate: the venv's bin is first on PATH already
+            continue
+        if words[0] == "export":
+            for assignment in words[1:]:
+                name, _, value = assignment.partition("=")
+                shell[name] = value
+                monkeypatch.setenv(name, value)
+            continue
+        if words[:2] == ["python", "manage.py"]:
+            if words[2] != "stage":  # every other command names its stage: prod
+                assert "--stage" in words and words[words.index("--stage") + 1] == "prod"
+            capsys.readouterr()
+            code = main(words[2:])
             captured = capsys.readouterr()
-            assert code == 0, (command, captured.err)
-            if argv[:1] == ["provision"]:
-                assert "LeadsTableName: vigor-leads-prod-leads" in captured.out
+            result = Run(code, captured.out, captured.err)
+        else:
+            answers = (
+                f"{ACCESS_KEY}\nsecret\neu-central-1\njson\n"
+                if words[1:2] == ["configure"]
+                else None
+            )
+            done = subprocess.run(
+                words,
+                cwd=project,
+                env=shell,
+                input=answers,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            result = Run(done.returncode, done.stdout, done.stderr)
+        assert result.code == 0, (text, result.out, result.err)
+        ran.append(text)
+        outputs.setdefault(" ".join(words[:3]), []).append(result)
+        check_step(aws, project, text, result)
+    # Every kind of command ran: the doc cannot lose one without this test noticing.
+    for needed in (
+        "aws configure --profile vigor",
+        "aws sts get-caller-identity",
+        "aws sesv2 put-account-details",
+        "aws sesv2 create-email-identity",
+        "python manage.py stage add staging",
+        "python manage.py provision --stage prod",
+        "python manage.py check --stage prod",
+        "chalice deploy --stage prod",
+        "chalice url --stage prod",
+        "chalice logs --stage prod",
+        "python manage.py news publish articles/new-catalogue.md --stage prod",
+        "chalice delete --stage prod",
+        "aws cloudformation delete-stack",
+        "aws dynamodb delete-table",
+        "chalice package --stage prod --merge-template",
+        "aws cloudformation package",
+    ):
+        assert any(command.startswith(needed) for command in ran), needed
+    assert len([c for c in ran if c.startswith("python manage.py")]) >= 15
+    checks = outputs["python manage.py check"]
+    assert len(checks) == 2  # before and after the deploy
+
+
+def check_step(aws: Emulator, project: Path, command: str, result: Run) -> None:
+    """What the doc says each command shows, checked where it matters."""
+    if command == "aws sts get-caller-identity":
+        assert json.loads(result.out)["Account"] == "123456789012"
+    elif command.startswith("python manage.py provision"):
+        assert "stage prod · account 123456789012 · region eu-central-1" in result.err
+        assert "LeadsTableName: vigor-leads-prod-leads" in result.out
+        assert "AlertTopicArn: arn:aws:sns:eu-central-1:123456789012:vigor-leads-prod-alerts" in (
+            result.out
+        )
+        assert "alarms: sales@vigorautomobile.com subscribed" in result.out
+        assert "recipient sales@vigorautomobile.com: verified" in result.out  # the sandbox
+    elif command == "python manage.py check --stage prod":
+        assert "✗" not in result.out
+        deployed = (project / ".chalice" / "deployed" / "prod.json").exists()
+        app = "✓ app: vigor-leads-prod deployed" if deployed else "– app: not deployed yet"
+        assert app in result.out, result.out
+        assert "✓ alarms: sales@vigorautomobile.com subscribed and confirmed" in result.out
+    elif command == "chalice deploy --stage prod":
+        last = result.out.strip().splitlines()[-1]
+        assert last.startswith("  - Rest API URL: https://") and last.endswith("/api/")
+        assert result.out.count("Lambda ARN: arn:aws:lambda:eu-central-1:") == 2
+    elif command == "chalice delete --stage prod":
+        assert aws.client("lambda").list_functions()["Functions"] == []
+    elif command.startswith("python manage.py leads export"):
+        assert not list(project.glob(".*.partial"))
+    elif (
+        command
+        == "aws cloudformation wait stack-delete-complete --stack-name vigor-leads-prod-data"
+    ):
+        # The leads table survives its stack (Retain) until the next command deletes it.
+        assert aws.client("dynamodb").list_tables()["TableNames"] == ["vigor-leads-prod-leads"]
+        assert aws.client("sesv2").list_configuration_sets()["ConfigurationSets"] == []
         for name in ("leads.csv", "leads-prod.csv", "leads-prod.jsonl"):
-            assert (tmp_path / name).exists(), name
-        assert (tmp_path / "leads.csv").read_bytes().startswith(b"\xef\xbb\xbfid,received_at")
-        # Section 7: `aws cloudformation delete-stack` keeps the leads table (Retain) ...
-        assert "aws cloudformation delete-stack --stack-name vigor-leads-prod-data" in DOC
-        cloudformation = boto3.client("cloudformation", region_name=REGION)
-        cloudformation.delete_stack(StackName="vigor-leads-prod-data")
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        assert dynamodb.list_tables()["TableNames"] == ["vigor-leads-prod-leads"]
-        ses = boto3.client("sesv2", region_name=REGION)
-        assert ses.list_configuration_sets()["ConfigurationSets"] == []
-        # ... until `aws dynamodb delete-table` removes it explicitly.
-        assert "aws dynamodb delete-table --table-name vigor-leads-prod-leads" in DOC
-        dynamodb.delete_table(TableName="vigor-leads-prod-leads")
-        assert dynamodb.list_tables()["TableNames"] == []
+            assert (project / name).exists(), name
+        assert (project / "leads.csv").read_bytes().startswith(b"\xef\xbb\xbfid,received_at")
+    elif command.startswith("aws dynamodb delete-table"):
+        assert aws.client("dynamodb").list_tables()["TableNames"] == []
+    elif command.startswith("python manage.py stage add staging"):
+        config = json.loads((project / ".chalice" / "config.json").read_text(encoding="utf-8"))
+        assert "staging" in config["stages"]
+        assert (project / ".chalice" / "policy-staging.json").exists()
+    elif command.startswith("aws cloudformation package"):
+        assert (project / "out" / "packaged.json").exists()
 
 
 def test_the_doc_names_the_commands_an_admin_needs() -> None:
