@@ -4,7 +4,6 @@ Each is rendered from a Lead."""
 
 from __future__ import annotations
 
-from email.headerregistry import Address
 from typing import Any
 
 from chalicelib.leads.model import Lead
@@ -89,7 +88,7 @@ def sales_notification(
         subject=subject if stored else f"[NOT STORED] {subject}",
         text=templates.render("sales_notification.txt", **context),
         html=templates.render("sales_notification.html", **context),
-        reply_to=Address(display_name=lead.inquiry.name, addr_spec=lead.inquiry.email),
+        reply_to=(lead.inquiry.name, lead.inquiry.email),
         headers=(("X-Vigor-Lead-Id", lead.id),),
     )
 

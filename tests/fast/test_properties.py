@@ -4,21 +4,19 @@
   whatever the bytes, content type or JSON values;
 * the acknowledgement's body is the same whatever the visitor typed (it can be aimed at a
   stranger, so it carries no visitor text);
-* whatever is accepted reaches sales intact: parsed back from the raw MIME bytes with the
-  stdlib (policy `default`) and by RFC 2047's rules (as a mail client reads it), the Reply-To
-  header decodes to the visitor's name and address and the Subject to the subject built, the
-  text part holds every value as typed and the HTML part holds it HTML-escaped.
+* whatever is accepted reaches sales intact: the raw MIME bytes keep the rules of
+  tests/mime_rules.py (7-bit, folded headers of at most 78 characters, quoted-printable lines
+  of at most 76, no parser defect), and parsed back with the stdlib (policy `default`) and by
+  RFC 2047's rules (as a mail client reads it), the Reply-To header decodes to the visitor's
+  name and address and the Subject to the subject built, the text part holds every value as
+  typed and the HTML part holds it HTML-escaped.
 """
 
 from __future__ import annotations
 
-import email
 import json
 import unicodedata
 from dataclasses import replace
-from email.header import decode_header, make_header
-from email.message import EmailMessage
-from email.policy import default as default_policy
 from typing import Any
 from urllib.parse import urlencode
 
@@ -48,6 +46,14 @@ from chalicelib.leads.model import Inquiry, Lead
 from chalicelib.mail import Templates
 from chalicelib.settings import Settings
 from tests.conftest import SALES, SITE, settings_env
+from tests.mime_rules import (
+    as_mail_clients_read,
+    display_name_as_clients_read,
+    lines,
+    part,
+    problems,
+    read_back,
+)
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 ORIGINS = (SITE, "http://127.0.0.1:8001")
@@ -291,33 +297,6 @@ def lead_of(inquiry: Inquiry) -> Lead:
     return Lead.new(inquiry, LEAD_ID, 1_795_000_000, spam=False, retention_days=730)
 
 
-def read_back(raw: bytes) -> EmailMessage:
-    message = email.message_from_bytes(raw, policy=default_policy)
-    assert isinstance(message, EmailMessage)
-    return message
-
-
-def unfolded(message: EmailMessage, name: str) -> bool:
-    """The header is one line: one encoded-word at most, nothing for a folder to break."""
-    return "\n" not in str(dict(message.raw_items())[name])
-
-
-def as_mail_clients_read(message: EmailMessage, name: str) -> str:
-    """The header decoded by RFC 2047's rules (what a mail client shows)."""
-    return str(make_header(decode_header(str(dict(message.raw_items())[name]))))
-
-
-def part(message: EmailMessage, subtype: str) -> str:
-    body = message.get_body(preferencelist=(subtype,))
-    assert body is not None, f"no text/{subtype} part"
-    return str(body.get_content())
-
-
-def lines(text: str) -> str:
-    """Mail transport turns any line ending into CRLF; a reader sees line breaks either way."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
 @pytest.fixture(scope="module")
 def mail_settings() -> Settings:
     return Settings.from_env(settings_env())
@@ -333,11 +312,12 @@ def templates() -> Templates:
 def test_an_accepted_inquiry_reaches_sales_intact(
     inquiry: Inquiry, mail_settings: Settings, templates: Templates
 ) -> None:
-    message = read_back(sales_notification(lead_of(inquiry), mail_settings, templates).raw)
+    raw = sales_notification(lead_of(inquiry), mail_settings, templates).raw
+    assert problems(raw) == []
+    message = read_back(raw)
     (reply_to,) = message["Reply-To"].addresses
-    assert reply_to.display_name == inquiry.name
     assert reply_to.addr_spec == inquiry.email
-    assert unfolded(message, "Reply-To") and unfolded(message, "Subject")
+    assert display_name_as_clients_read(message, "Reply-To") == inquiry.name
     assert message["To"] == SALES
     assert message["X-Vigor-Lead-Id"] == LEAD_ID
     built = sales_subject(lead_of(inquiry))
@@ -361,7 +341,9 @@ def test_the_acknowledgement_holds_nothing_the_visitor_typed(
     inquiry: Inquiry, locale: str, mail_settings: Settings, templates: Templates
 ) -> None:
     lead = lead_of(replace(inquiry, locale=locale))
-    message = read_back(acknowledgement(lead, mail_settings, templates).raw)
+    raw = acknowledgement(lead, mail_settings, templates).raw
+    assert problems(raw) == []
+    message = read_back(raw)
     assert message["To"] == inquiry.email
     assert message["Auto-Submitted"] == "auto-replied"
     assert LEAD_ID in message["Subject"]
