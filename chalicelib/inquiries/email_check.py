@@ -18,6 +18,8 @@ _DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 # A header carries it as it is; tests/fast/test_mime.py checks that the parser agrees.
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 PLAIN_ADDRESS = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@{_ATEXT}(?:\.{_ATEXT})*\Z")
+DNS_TIMEOUT_SECONDS = 3
+_resolvers: list[Any] = []  # the instance's caching DNS resolver, made on first use
 
 
 def normalized_email(address: str, check_deliverability: bool) -> str:
@@ -34,7 +36,11 @@ def normalized_email(address: str, check_deliverability: bool) -> str:
             allow_smtputf8=False,
             check_deliverability=check_deliverability,
             strict=True,  # RFC 5321's 64-character limit before the @: mail servers enforce it
-            timeout=3,
+            **(
+                {"dns_resolver": caching_resolver()}
+                if check_deliverability
+                else {"timeout": DNS_TIMEOUT_SECONDS}
+            ),
         )
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from exc
@@ -44,6 +50,16 @@ def normalized_email(address: str, check_deliverability: bool) -> str:
     if not survives_a_header(normalized):
         raise ValueError("This email address cannot be used in an email header.")
     return normalized
+
+
+def caching_resolver() -> Any:
+    """One DNS resolver per function instance, with a cache that keeps each answer for its
+    TTL: a domain many visitors share (gmail.com, qq.com) is asked once, not per inquiry."""
+    if not _resolvers:
+        from email_validator import caching_resolver as make
+
+        _resolvers.append(make(timeout=DNS_TIMEOUT_SECONDS))
+    return _resolvers[0]
 
 
 def survives_a_header(address: str) -> bool:

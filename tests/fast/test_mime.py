@@ -185,3 +185,31 @@ def test_a_site_page_and_a_long_cjk_name_stay_intact(mail_settings: Settings) ->
     assert raw_header(message, "Reply-To").count("=?utf-8?") > 1
     assert display_name_as_clients_read(message, "Reply-To") == name
     assert as_mail_clients_read(message, "Subject") == f"Inquiry from {name}"
+
+
+def test_deliverability_checks_share_one_caching_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
+    import email_validator
+
+    from chalicelib.inquiries import email_check
+
+    made: list[dict[str, Any]] = []
+    seen: list[dict[str, Any]] = []
+    real = email_validator.validate_email
+
+    def resolver(**kwargs: Any) -> object:
+        made.append(kwargs)
+        return object()
+
+    def validate(address: str, **kwargs: Any) -> Any:
+        seen.append(kwargs)
+        return real(address, check_deliverability=False)
+
+    monkeypatch.setattr(email_check, "_resolvers", [])
+    monkeypatch.setattr(email_validator, "caching_resolver", resolver)
+    monkeypatch.setattr(email_validator, "validate_email", validate)
+    for address in ("a@example.com", "b@example.com"):
+        assert email_check.normalized_email(address, check_deliverability=True) == address
+    assert made == [{"timeout": email_check.DNS_TIMEOUT_SECONDS}]
+    assert seen[0]["dns_resolver"] is seen[1]["dns_resolver"] and "timeout" not in seen[0]
+    email_check.normalized_email("c@example.com", check_deliverability=False)
+    assert seen[2]["timeout"] == email_check.DNS_TIMEOUT_SECONDS and "dns_resolver" not in seen[2]
