@@ -164,8 +164,8 @@ def validate(
     allowed_origins: tuple[str, ...],
     check_email: Callable[[str], str],
 ) -> Inquiry:
-    """Every bad field is named in one Invalid. `check_email` returns the normalized address
-    or raises ValueError with a sentence for the visitor."""
+    """Every bad field is named in one Invalid, in the visitor's language (texts.py).
+    `check_email` returns the normalized address or raises ValueError with a sentence."""
     values = submission.values
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
@@ -229,7 +229,11 @@ def validate(
         elif quantity is not None:
             clean["quantity"] = quantity
     if errors:
-        raise Invalid(errors)
+        from chalicelib.inquiries.texts import in_locale
+
+        # in the visitor's language: the inquiry's locale, else Accept-Language's
+        locale = clean.get("locale") or locale_from_accept_language(accept_language)
+        raise Invalid(in_locale(errors, locale))
     return Inquiry(**clean)
 
 

@@ -1,9 +1,11 @@
 """POST /inquiries: check the origin, parse and validate, hand the lead to the service,
-shape the answer. Every refusal the domain raises becomes HTTP in one place (`refusal`)."""
+shape the answer. Every refusal the domain raises becomes HTTP in one place (`refusal`);
+a plain form post from a browser (no JavaScript) gets it as a page in the visitor's
+language instead of JSON (form_page.py)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from chalice.app import Blueprint, Request, Response
@@ -11,7 +13,9 @@ from chalice.app import Blueprint, Request, Response
 from chalicelib.http import error_response, json_response
 
 if TYPE_CHECKING:
+    from chalicelib.inquiries.fields import Submission
     from chalicelib.runtime import Runtime
+    from chalicelib.settings import Settings
 
 # Chalice itself refuses content types not listed here (415, reshaped by the middleware).
 # The inquiry modules are imported by the handler, so GET routes never load them.
@@ -39,12 +43,25 @@ def handle_submission(runtime: Runtime, request: Request) -> Response:
     # A browser always sends Origin with a POST: a page on another site (or a sandboxed
     # one, "null") must not submit leads through its visitors' browsers. No Origin at all
     # is a server or curl, which CORS does not govern anyway.
+    # The API's own origin is its form page (form_page.py) sending a corrected form again.
     origin = headers.get("Origin")
-    if origin is not None and not origin_allowed(origin, settings.allowed_origins):
-        return error_response(
-            403, "origin_not_allowed", "Inquiries are accepted only from the company's own site."
+    if (
+        origin is not None
+        and not origin_allowed(origin, settings.allowed_origins)
+        and not _own_origin(origin, headers.get("Host"))
+    ):
+        return _answer(
+            request,
+            settings,
+            None,
+            error_response(
+                403,
+                "origin_not_allowed",
+                "Inquiries are accepted only from the company's own site.",
+            ),
         )
     idempotency_key = headers.get("Idempotency-Key")
+    submission = None
     try:
         submission = parse_body(headers.get("Content-Type"), _raw_body(request))
         if idempotency_key is not None and not _valid_key(idempotency_key):
@@ -69,10 +86,10 @@ def handle_submission(runtime: Runtime, request: Request) -> Response:
             ),
         )
     except Exception as exc:
-        answer = refusal(exc)
+        answer = refusal(exc, _locale(submission, headers.get("Accept-Language")))
         if answer is None:
             raise
-        return answer
+        return _answer(request, settings, submission, answer)
     if submission.is_form and inquiry.redirect:
         return Response(
             body="",
@@ -82,22 +99,29 @@ def handle_submission(runtime: Runtime, request: Request) -> Response:
                 "X-Inquiry-Id": lead_id,
             },
         )
+    if submission.is_form and _wants_html(request):
+        from chalicelib.inquiries.form_page import received_page
+
+        return received_page(inquiry.locale, lead_id, _back(submission, settings))
     return json_response({"id": lead_id, "status": "received"}, 201, {"X-Inquiry-Id": lead_id})
 
 
-def refusal(exc: Exception) -> Response | None:
-    """The HTTP answer for each way the domain refuses a submission; None: not a refusal."""
+def refusal(exc: Exception, locale: str = "en") -> Response | None:
+    """The HTTP answer for each way the domain refuses a submission; None: not a refusal.
+    Validation errors are in the visitor's `locale` (en or zh)."""
     from chalicelib.inquiries.fields import TURNSTILE_FIELD, BadRequest, Invalid
     from chalicelib.inquiries.service import CaptchaFailed, IdempotencyConflict, Unavailable
+    from chalicelib.inquiries.texts import SUMMARY, in_locale
     from chalicelib.leads.store import RateLimited
 
     if isinstance(exc, BadRequest):
         return error_response(exc.status, exc.code, exc.message)
-    if isinstance(exc, Invalid):
-        return error_response(422, "validation_failed", "Some fields need attention.", exc.fields)
+    if isinstance(exc, Invalid):  # its fields are in the locale already (fields.validate)
+        return error_response(422, "validation_failed", SUMMARY[locale], exc.fields)
     if isinstance(exc, CaptchaFailed):
         problem = {TURNSTILE_FIELD: "the anti-robot check failed; please try again"}
-        return error_response(422, "validation_failed", "Some fields need attention.", problem)
+        fields = in_locale(problem, locale)
+        return error_response(422, "validation_failed", SUMMARY[locale], fields)
     if isinstance(exc, RateLimited):
         return error_response(
             429,
@@ -120,6 +144,74 @@ def refusal(exc: Exception) -> Response | None:
             headers={"Retry-After": "120"},
         )
     return None
+
+
+def _answer(
+    request: Request, settings: Settings, submission: Submission | None, answer: Response
+) -> Response:
+    """`answer` as it is, or, for a browser's plain form post, as a page (form_page.py)."""
+    if not _wants_html(request):
+        return answer
+    import json
+
+    from chalicelib.inquiries import form_page
+
+    locale = _locale(submission, request.headers.get("Accept-Language"))
+    body = answer.body if isinstance(answer.body, str) else "{}"
+    error: dict[str, Any] = json.loads(body).get("error") or {}
+    back = _back(submission, settings)
+    if submission is not None and answer.status_code == 422:
+        honeypot = submission.values.get(settings.honeypot_field)
+        return form_page.invalid_page(
+            locale,
+            dict(error.get("fields") or {}),
+            submission.values,
+            back,
+            honeypot if isinstance(honeypot, str) else "",
+            settings.allowed_origins,
+        )
+    return form_page.message_page(
+        answer.status_code,
+        str(error.get("code", "")),
+        locale,
+        str(error.get("message", "")),
+        back,
+        {k: str(v) for k, v in answer.headers.items() if k == "Retry-After"},
+    )
+
+
+def _wants_html(request: Request) -> bool:
+    from chalicelib.inquiries.form_page import wants_html
+
+    return wants_html(request.headers)
+
+
+def _locale(submission: Submission | None, accept_language: str | None) -> str:
+    """The visitor's language: the form's `locale` field, else Accept-Language's."""
+    from chalicelib.inquiries.fields import locale_from_accept_language
+    from chalicelib.inquiries.texts import locale_of
+
+    value = submission.values.get("locale") if submission is not None else None
+    chosen = locale_of(value) if isinstance(value, str) else None
+    return chosen or locale_from_accept_language(accept_language)
+
+
+def _back(submission: Submission | None, settings: Settings) -> str | None:
+    """The page the form was on, when it is on the company's site: the way back."""
+    from chalicelib.origins import url_on_allowed_origin
+
+    page = submission.values.get("page") if submission is not None else None
+    if isinstance(page, str) and url_on_allowed_origin(page, settings.allowed_origins):
+        return page
+    return None
+
+
+def _own_origin(origin: str, host: str | None) -> bool:
+    """An Origin naming this API's own host: its form page (form_page.py), sending again."""
+    if not host:
+        return False
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and parts.netloc.lower() == host.strip().lower()
 
 
 def with_query(url: str, **params: str) -> str:

@@ -1,0 +1,260 @@
+"""HTML answers for the plain form post (a browser without JavaScript), never raw JSON.
+
+A browser that posts the site's form without JavaScript asks for `text/html`. When such a
+post is refused, the API answers with a small page in the visitor's language (the form's
+`locale`, else Accept-Language): for a validation error (422) the form again, with every
+typed value kept, each error next to its field and linked from a summary at the top, ready
+to send again; for the other refusals (429, 503, ...) what happened and what to do. Every
+page links back to the page the form was on when that is on the company's site.
+
+The page is built with the standard library (`html.escape` for every value), no template
+engine, so the inquiry path loads nothing more. Re-sending comes from the API's own origin:
+routes.py accepts an `Origin` equal to the request's own host for that reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape
+from typing import Any
+
+from chalice.app import Response
+
+COMPANY = "Wenzhou Vigor Automobile Parts Co., Ltd"
+
+LABELS = {
+    "en": {
+        "name": "Name",
+        "email": "Email",
+        "company": "Company",
+        "country": "Country",
+        "phone": "Phone",
+        "quantity": "Quantity",
+        "product": "Part name or OE number",
+        "message": "Message",
+        "required": "(required)",
+        "optional": "(optional)",
+        "submit": "Send inquiry",
+        "back": "Back to the inquiry form",
+        "honeypot": "Leave this field empty",
+        "invalid.title": "Please check your inquiry",
+        "invalid.intro": "Some fields need attention. Your inquiry has not been sent yet:"
+        " correct the fields below and send it again.",
+        "other": "Other problems:",
+        "rate_limited.title": "Too many inquiries",
+        "rate_limited.text": "Too many inquiries were sent from your network in a short time."
+        " Please try again in {minutes} minutes.",
+        "service_unavailable.title": "Please try again later",
+        "service_unavailable.text": "We could not take your inquiry right now. Please try"
+        " again in a few minutes, or email us directly.",
+        "refused.title": "Your inquiry could not be sent",
+        "received.title": "Thank you",
+        "received.text": "We received your inquiry. Our sales team will answer you by email.",
+        "reference": "Your reference:",
+    },
+    "zh": {
+        "name": "姓名",
+        "email": "邮箱",
+        "company": "公司",
+        "country": "国家/地区",
+        "phone": "电话",
+        "quantity": "数量",
+        "product": "配件名称或 OE 号",
+        "message": "留言",
+        "required": "（必填）",
+        "optional": "（选填）",
+        "submit": "发送询价",
+        "back": "返回询价页面",
+        "honeypot": "请勿填写此项",
+        "invalid.title": "请检查您的询价",
+        "invalid.intro": "部分内容需要修改，询价尚未发送：请修改下面标出的内容后再次发送。",
+        "other": "其他问题：",
+        "rate_limited.title": "询价过于频繁",
+        "rate_limited.text": "短时间内从您的网络发送的询价过多，请在 {minutes} 分钟后重试。",
+        "service_unavailable.title": "请稍后再试",
+        "service_unavailable.text": "我们暂时无法接收您的询价。"
+        "请几分钟后重试，或直接发邮件给我们。",
+        "refused.title": "询价未能发送",
+        "received.title": "谢谢",
+        "received.text": "我们已收到您的询价，销售团队会通过邮件回复您。",
+        "reference": "您的询价编号：",
+    },
+}
+# (name, input type, required, multi-line) in the order of the site's form
+FIELDS = [
+    ("name", "text", True, False),
+    ("email", "email", True, False),
+    ("company", "text", False, False),
+    ("country", "text", False, False),
+    ("phone", "tel", False, False),
+    ("quantity", "text", False, False),
+    ("product", "text", False, False),
+    ("message", "textarea", True, True),
+]
+CARRIED = ("page", "redirect", "locale")  # hidden fields sent again as they came
+
+STYLE = """
+body{margin:0;font-family:Arial,"Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;
+color:#1f2937;background:#f3f4f6;line-height:1.5}
+header{background:#0b3d91;color:#fff;padding:10px 16px}header p{margin:0;font-weight:bold}
+main{max-width:760px;margin:16px auto;background:#fff;border:1px solid #d1d5db;
+padding:8px 20px 24px}
+h1{font-size:1.5rem;color:#082c69;margin:12px 0}
+.alert{border-left:4px solid #b91c1c;background:#fef2f2;color:#b91c1c;padding:10px 14px}
+.alert a{color:#b91c1c}.field{display:flex;flex-direction:column;margin:12px 0}
+label{font-weight:bold}input,textarea{font:inherit;padding:8px;border:1px solid #6b7280;
+border-radius:4px}[aria-invalid=true]{border:2px solid #b91c1c}
+.error{color:#b91c1c;margin:4px 0 0}.hp{position:absolute;left:-10000px;width:1px;height:1px;
+overflow:hidden}button{font:inherit;font-weight:bold;background:#0b3d91;color:#fff;border:0;
+border-radius:4px;padding:11px 22px}a{color:#0b3d91}
+:focus-visible{outline:3px solid #b45309;outline-offset:2px}
+""".strip()
+
+
+def wants_html(headers: Mapping[str, str]) -> bool:
+    """A plain form post from a browser: urlencoded, and text/html among what it accepts."""
+    kind = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    accept = (headers.get("Accept") or "").lower()
+    return kind == "application/x-www-form-urlencoded" and "text/html" in accept
+
+
+def invalid_page(
+    locale: str,
+    errors: Mapping[str, str],
+    values: Mapping[str, Any],
+    back: str | None,
+    honeypot: str,
+    origins: tuple[str, ...],
+) -> Response:
+    """The form again, as typed, with the errors; `origins` (the site's) may receive the
+    redirect that follows a successful post."""
+    t = LABELS[locale]
+    known = {name for name, *_ in FIELDS}
+    summary = [  # in the order of the form
+        f'<li><a href="#f-{name}">{escape(errors[name])}</a></li>'
+        for name, *_ in FIELDS
+        if name in errors
+    ]
+    other = [f"<li>{escape(m)}</li>" for name, m in errors.items() if name not in known]
+    parts = [
+        f"<h1>{escape(t['invalid.title'])}</h1>",
+        '<div class="alert" id="form-error" role="alert">',
+        f"<p>{escape(t['invalid.intro'])}</p>",
+        f'<ul id="error-summary">{"".join(summary)}</ul>' if summary else "",
+        (f"<p>{escape(t['other'])}</p><ul>{''.join(other)}</ul>" if other else ""),
+        "</div>",
+        '<form id="inquiry-form" action="inquiries" method="post"'
+        ' enctype="application/x-www-form-urlencoded" accept-charset="utf-8" novalidate>',
+    ]
+    for name, kind, required, multi_line in FIELDS:
+        value = _text(values.get(name))
+        error = errors.get(name)
+        marker = t["required"] if required else t["optional"]
+        described = f' aria-invalid="true" aria-describedby="f-{name}-error"' if error else ""
+        parts.append('<div class="field">')
+        parts.append(
+            f'<label for="f-{name}">{escape(t[name])} <span>{escape(marker)}</span></label>'
+        )
+        if multi_line:
+            parts.append(
+                f'<textarea id="f-{name}" name="{name}" rows="6"{described}>'
+                f"{escape(value)}</textarea>"
+            )
+        else:
+            parts.append(
+                f'<input id="f-{name}" name="{name}" type="{kind}"'
+                f' value="{escape(value)}"{described}>'
+            )
+        if error:
+            parts.append(f'<p id="f-{name}-error" class="error">{escape(error)}</p>')
+        parts.append("</div>")
+    parts.append(
+        f'<div class="hp" aria-hidden="true"><label for="f-website">{escape(t["honeypot"])}</label>'
+        f'<input id="f-website" name="website" type="text" tabindex="-1" autocomplete="off"'
+        f' value="{escape(honeypot)}"></div>'
+    )
+    for name in CARRIED:
+        value = _text(values.get(name))
+        if value:
+            parts.append(f'<input type="hidden" name="{name}" value="{escape(value)}">')
+    parts.append(f'<button type="submit">{escape(t["submit"])}</button></form>')
+    parts.append(_back(t, back))
+    return _page(422, locale, t["invalid.title"], "".join(parts), form_targets=origins)
+
+
+def message_page(
+    status: int,
+    code: str,
+    locale: str,
+    message: str,
+    back: str | None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """Any other refusal: what happened, in the visitor's language where we know the case."""
+    t = LABELS[locale]
+    if code == "rate_limited":
+        retry = (headers or {}).get("Retry-After", "3600")
+        minutes = max(1, -(-int(retry) // 60)) if retry.isdigit() else 60
+        title, text = t["rate_limited.title"], t["rate_limited.text"].format(minutes=minutes)
+    elif code == "service_unavailable":
+        title, text = t["service_unavailable.title"], t["service_unavailable.text"]
+    else:
+        title, text = t["refused.title"], message
+    body = (
+        f"<h1>{escape(title)}</h1>"
+        f'<div class="alert" role="alert"><p>{escape(text)}</p></div>{_back(t, back)}'
+    )
+    return _page(status, locale, title, body, headers)
+
+
+def received_page(locale: str, lead_id: str, back: str | None) -> Response:
+    """A form post without a `redirect`: the thanks, as a page."""
+    t = LABELS[locale]
+    body = (
+        f"<h1>{escape(t['received.title'])}</h1><p>{escape(t['received.text'])}</p>"
+        f"<p>{escape(t['reference'])} <strong>{escape(lead_id)}</strong></p>{_back(t, back)}"
+    )
+    return _page(201, locale, t["received.title"], body, {"X-Inquiry-Id": lead_id})
+
+
+def _back(t: Mapping[str, str], back: str | None) -> str:
+    if not back:
+        return ""
+    return f'<p><a href="{escape(back)}">{escape(t["back"])}</a></p>'
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else "" if value is None else str(value)
+
+
+def _page(
+    status: int,
+    locale: str,
+    title: str,
+    body: str,
+    headers: Mapping[str, str] | None = None,
+    form_targets: tuple[str, ...] = (),
+) -> Response:
+    lang = "zh-CN" if locale == "zh" else "en"
+    targets = " ".join(["'self'", *form_targets])
+    document = (
+        f'<!doctype html>\n<html lang="{lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="robots" content="noindex">'
+        f"<title>{escape(title)} — {escape(COMPANY)}</title><style>{STYLE}</style></head>"
+        f'<body><header><p lang="en">{escape(COMPANY)}</p></header>'
+        f'<main id="main">{body}</main></body></html>\n'
+    )
+    return Response(
+        body=document,
+        status_code=status,
+        headers={
+            **(headers or {}),
+            "Content-Type": "text/html; charset=utf-8",
+            "Cache-Control": "no-store",
+            # form-action also governs where the post's 303 may lead: the site's thanks page
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline';"
+            f" form-action {targets}; base-uri 'none';"
+            " frame-ancestors 'none'",
+        },
+    )
