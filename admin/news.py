@@ -3,7 +3,8 @@
 An article is a Markdown file with a front matter block (see admin/articles.py): slug,
 title, category (one of the site's categories), date (or published_at), optional summary
 and source. Publishing a slug that exists replaces that article; previous/next links of
-it and its neighbours are kept right either way.
+it and its neighbours are kept right either way. Both rebuild the stage's static site
+(build/site/STAGE, see `site build`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from admin.command import CommandError, Subcommands, add_command, stage_runtime, usage
+from admin.site_build import rebuild_after_change
 
 
 def register(commands: Subcommands) -> None:
@@ -71,7 +73,8 @@ def publish_article(args: argparse.Namespace) -> int:
         article = load_article(args.file)
     except ArticleError as exc:
         raise CommandError(str(exc)) from None
-    content = stage_runtime(args.stage).content
+    runtime = stage_runtime(args.stage)
+    content = runtime.content
     existed = content.article(article["slug"]) is not None
     try:
         content.publish(article)
@@ -83,11 +86,13 @@ def publish_article(args: argparse.Namespace) -> int:
     print(f"{'updated' if existed else 'published'} {article['slug']}")
     print(f"  previous (older): {_slug(published.get('previous'))}")
     print(f"  next (newer):     {_slug(published.get('next'))}")
+    rebuild_after_change(args.stage, content, runtime.settings.allowed_origins)
     return 0
 
 
 def unpublish_article(args: argparse.Namespace) -> int:
-    content = stage_runtime(args.stage).content
+    runtime = stage_runtime(args.stage)
+    content = runtime.content
     article = content.article(args.slug)
     if article is None or not content.unpublish(args.slug):
         raise CommandError(f"no article with slug {args.slug!r} (see `news list`)")
@@ -96,6 +101,7 @@ def unpublish_article(args: argparse.Namespace) -> int:
         f"  {_slug(article.get('previous'))} and {_slug(article.get('next'))}"
         " now link to each other"
     )
+    rebuild_after_change(args.stage, content, runtime.settings.allowed_origins)
     return 0
 
 

@@ -3,15 +3,18 @@
 An embedded moto server (loopback, its own port) stands in for AWS unless AWS_ENDPOINT_URL
 points elsewhere; the data stack is created from the production CloudFormation template,
 the seed is loaded, the SES sender verified; the API is served with `chalice local`
-semantics and the demo site from site/ on its own port (a different origin). A background
+semantics, and the static site is built from the content (`manage.py site build`) and served
+on its own port (a different origin). A background
 thread plays the scheduled retry. Every email SES accepts is copied to the outbox folder.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import http.server
 import os
 import socketserver
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -23,7 +26,7 @@ if TYPE_CHECKING:
     from chalicelib.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
-SITE_DIR = ROOT / "site"
+BUILT_SITE_DIR = ROOT / "build" / "site" / "local"  # where `news publish --stage local` rebuilds
 LOCAL_STAGE = "local"
 RETRY_INTERVAL_SECONDS = 30.0
 
@@ -41,6 +44,8 @@ class LocalOptions:
     env: Mapping[str, str] = field(default_factory=dict)  # settings overrides
     # botocore before-call hooks for the app's clients (tests: fault injection, counting)
     hooks: tuple[Callable[..., Any], ...] = ()
+    # the built static site served on site_port; None: a temporary folder, removed by stop()
+    site_dir: Path | None = None
 
 
 class LocalService:
@@ -58,6 +63,12 @@ class LocalService:
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._urls: dict[str, str] = {}
+        self._temporary_site: tempfile.TemporaryDirectory[str] | None = None
+        if options.site_dir is None:
+            self._temporary_site = tempfile.TemporaryDirectory(prefix="vigor-site-")
+            self.site_dir = Path(self._temporary_site.name) / "site"
+        else:
+            self.site_dir = options.site_dir
 
     def start(self) -> LocalService:
         options = self.options
@@ -86,8 +97,16 @@ class LocalService:
             verify_sender(runtime.clients.sesv2(), runtime.settings.sender_email)
             load_seed(runtime.content)
         self._serve_api(runtime)
+        self.build_site()
         self._start_retry_loop(runtime)
         return self
+
+    def build_site(self) -> None:
+        """Render the static site from the content, as `manage.py site build` does."""
+        from admin.site_build import build_site
+
+        assert self.runtime is not None, "start() first"
+        build_site(self.runtime.content, self.site_dir, self.site_url, self.api_url)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -99,6 +118,9 @@ class LocalService:
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
+        if self._temporary_site is not None:
+            self._temporary_site.cleanup()
+            self._temporary_site = None
 
     # ---- parts -------------------------------------------------------------------
 
@@ -143,7 +165,8 @@ class LocalService:
     def _serve_site(self) -> http.server.ThreadingHTTPServer:
         from devtools.site_server import site_server
 
-        server = site_server(SITE_DIR, self.options.host, self.options.site_port, self._urls)
+        self.site_dir.mkdir(parents=True, exist_ok=True)
+        server = site_server(self.site_dir, self.options.host, self.options.site_port, self._urls)
         self._servers.append(server)
         self._thread(server.serve_forever, "site")
         return server
@@ -207,12 +230,14 @@ def serve_until_interrupted(options: LocalOptions) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log
     logging.getLogger("botocore").setLevel(logging.WARNING)
+    if options.site_dir is None:  # where `manage.py news publish --stage local` rebuilds it
+        options = dataclasses.replace(options, site_dir=BUILT_SITE_DIR)
     service = LocalService(options).start()
     published = None if options.use_aws else publish_local_stage(service)
     print(
         "\nVigor Leads is running (Ctrl-C stops everything):\n"
         f"  API        {service.api_url}   e.g. curl {service.api_url}/news\n"
-        f"  demo site  {service.site_url}\n"
+        f"  demo site  {service.site_url}   (built into {service.site_dir})\n"
         f"  AWS        {service.endpoint_url}   (tables, SES)\n"
         f"  outbox     {options.outbox}   (every email SES accepted)\n"
         + (

@@ -1,20 +1,16 @@
-"""Serves the static demo site (site/) for `make run`, on its own origin.
+"""Serves the built static site (`manage.py site build`, admin/site_build.py) for `make run`,
+on its own origin, as a static host would, plus what a static host cannot do:
 
-The pages must know where the API is, also with JavaScript off (the plain form's action),
-so the server fills tokens in every .html file:
+* the thanks page's reference: `<!--inquiry-->` becomes the `?inquiry=` query parameter when
+  it is a lead id (a 26-character ULID), so it shows without JavaScript (on a static host
+  site.js fills it in);
+* /config.js (window.VIGOR = {api, site}) from the running service's addresses;
+* a Content-Security-Policy that allows scripts and styles from the site only and network
+  calls and form posts to the API only.
 
-* %API_URL% and %SITE_URL% — where the API and the site are;
-* %INQUIRY% — the `?inquiry=` query parameter when it is a lead id (a 26-character ULID),
-  else empty: the thanks page a plain form post is redirected to shows the reference
-  without JavaScript.
-
-It also serves /config.js (window.VIGOR = {api, site}) for the scripts, and sends a
-Content-Security-Policy that allows scripts and styles from the site only and network
-calls and form posts to the API only.
-
-A request path that is not ASCII, not UTF-8 once percent-decoded, or holds a control
-character (NUL made the file lookup raise and the connection drop) is answered 400; every
-error is a short plain-text line.
+A path with no file is answered 404 with the site's 404 page (the Chinese one under /zh/),
+as docs/site.md sets up CloudFront to do. A request path that is not ASCII, not UTF-8 once
+percent-decoded, or holds a control character is answered 400 with a short plain-text line.
 """
 
 from __future__ import annotations
@@ -57,6 +53,9 @@ def inquiry_reference(query: str) -> str:
     return html.escape(value) if is_id(value) else ""
 
 
+INQUIRY_MARKER = "<!--inquiry-->"  # admin/site_build.py writes it into thanks.html
+
+
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
     urls: Mapping[str, str] = {}
     error_message_format = "%(code)d %(message)s: %(explain)s\n"
@@ -82,24 +81,39 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
             return
         if path.endswith("/"):
             path += "index.html"
+        file = Path(self.translate_path(path))
+        if file.is_dir() and not path.endswith("/"):
+            super().do_GET()  # 301 to the folder's address with a slash
+            return
+        if not file.is_file():
+            self._not_found(path)
+            return
         if path.endswith(".html"):
-            file = Path(self.translate_path(path))
-            if file.is_file():
-                text = file.read_text(encoding="utf-8")
-                for key, value in self.urls.items():
-                    text = text.replace(f"%{key.upper()}_URL%", value)
-                text = text.replace("%INQUIRY%", inquiry_reference(parts.query))
-                self._send(
-                    "text/html; charset=utf-8",
-                    text.encode("utf-8"),
-                    {"Content-Security-Policy": self._content_security_policy()},
-                )
-                return
+            text = file.read_text(encoding="utf-8")
+            text = text.replace(INQUIRY_MARKER, inquiry_reference(parts.query))
+            self._send_html(200, text)
+            return
         super().do_GET()
 
     def list_directory(self, path: str | os.PathLike[str]) -> None:
-        self.send_error(404, "File not found")  # no directory listings
+        self._not_found(self.path)  # no directory listings
         return None
+
+    def _not_found(self, path: str) -> None:
+        zh = path == "/zh" or path.startswith("/zh/")
+        page = Path(self.translate_path("/zh/404.html" if zh else "/404.html"))
+        if page.is_file():
+            self._send_html(404, page.read_text(encoding="utf-8"))
+        else:
+            self.send_error(404, "File not found")
+
+    def _send_html(self, status: int, text: str) -> None:
+        self._send(
+            "text/html; charset=utf-8",
+            text.encode("utf-8"),
+            {"Content-Security-Policy": self._content_security_policy()},
+            status,
+        )
 
     def end_headers(self) -> None:
         self.send_header("X-Content-Type-Options", "nosniff")
@@ -119,9 +133,13 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         )
 
     def _send(
-        self, content_type: str, body: bytes, headers: Mapping[str, str] | None = None
+        self,
+        content_type: str,
+        body: bytes,
+        headers: Mapping[str, str] | None = None,
+        status: int = 200,
     ) -> None:
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-cache")

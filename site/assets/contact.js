@@ -59,6 +59,7 @@
   // "is required" -> "Name is required."; "must be ..." -> "Quantity must be ...";
   // a whole sentence (e.g. from the email check) -> "Email: The email address is ...".
   function fieldMessage(name, message) {
+    if (lang === "zh") return String(message); // the API's Chinese sentences name the field
     const label = t(`form.${name}`);
     const text = String(message).replace(/\.$/, "");
     if (text === "is required") return t("form.required.error", { label });

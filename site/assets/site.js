@@ -1,19 +1,15 @@
-// Shared by every page: language, translated labels, API calls, small DOM helpers.
-// API data is only ever put into the page with textContent or attributes, never innerHTML.
+// Shared by every page: the page's language, the messages the scripts show, API calls, small
+// DOM helpers. Every page is complete without it (manage.py site build renders them, en under
+// /, zh under /zh/); the scripts only enhance. API data is only ever put into the page with
+// textContent or attributes, never innerHTML.
 (function () {
   "use strict";
 
   const config = window.VIGOR || {};
   const params = new URLSearchParams(location.search);
-  const asked = params.get("lang");
-  const lang =
-    asked === "zh" || asked === "en"
-      ? asked
-      : (navigator.language || "").toLowerCase().startsWith("zh")
-        ? "zh"
-        : "en";
+  const lang = document.documentElement.lang.toLowerCase().startsWith("zh") ? "zh" : "en";
 
-  // English is also written in the HTML, so pages read well before (or without) this script.
+  // The messages the scripts show (the static labels are rendered into the pages).
   const STRINGS = {
     en: {
       welcome: "Welcome to Wenzhou Vigor Automobile Parts Co., Ltd",
@@ -168,14 +164,6 @@
     );
   }
 
-  // A link to another page of the site that keeps an explicitly chosen language.
-  function href(page, query) {
-    const search = new URLSearchParams(query || {});
-    if (asked === "zh" || asked === "en") search.set("lang", asked);
-    const text = search.toString();
-    return text ? `${page}?${text}` : page;
-  }
-
   // el("a", {href: "..."}, "text", child, ...): attributes and text only, never HTML.
   function el(tag, attributes, ...children) {
     const node = document.createElement(tag);
@@ -216,33 +204,22 @@
     });
   }
 
-  function renderCategories(list, items, current) {
-    const entries = [{ slug: "", name: t("news.all") }, ...items];
-    list.replaceChildren(
-      ...entries.map((category) =>
-        el(
-          "li",
-          {},
-          el(
-            "a",
-            {
-              href: href("index.html", category.slug ? { category: category.slug } : {}),
-              "aria-current": typeof current === "string" && category.slug === current ? "page" : null,
-            },
-            category.name,
-          ),
-        ),
-      ),
-    );
-  }
-
-  // The contact block: entries the site has no value for (null) are left out.
+  // The contact block, as manage.py site build renders it (site/templates/contact_block.html.j2):
+  // entries the site has no value for (null) are left out; the company's English texts are
+  // marked lang="en" on the Chinese pages.
   function renderContact(container, contact) {
     const rows = [];
+    const english = lang === "zh" ? "en" : null;
     const add = (key, value, link) => {
       if (value === null || value === undefined || value === "") return;
+      const textLang = key === "contact_person" || key === "address" ? english : null;
       rows.push(
-        el("div", {}, el("dt", {}, t(`contact.${key}`)), el("dd", { "data-field": key }, link || value)),
+        el(
+          "div",
+          {},
+          el("dt", {}, t(`contact.${key}`)),
+          el("dd", { "data-field": key, lang: textLang }, link || value),
+        ),
       );
     };
     add("contact_person", contact.contact_person);
@@ -251,7 +228,7 @@
     add("email", contact.email, contact.email && el("a", { href: `mailto:${contact.email}` }, contact.email));
     add("address", contact.address);
     add("wechat", contact.wechat);
-    const company = contact.company ? el("p", { class: "company" }, contact.company) : null;
+    const company = contact.company ? el("p", { class: "company", lang: "en" }, contact.company) : null;
     container.replaceChildren(...[company, el("dl", {}, ...rows)].filter(Boolean));
   }
 
@@ -261,57 +238,22 @@
     return `tel:${digits}`;
   }
 
-  async function loadSidebar(currentCategory) {
-    const list = document.getElementById("categories");
-    const contact = document.getElementById("sidebar-contact");
-    const [categories, block] = await Promise.allSettled([
-      getJSON("/news/categories"),
-      getJSON("/contact"),
-    ]);
-    if (list && categories.status === "fulfilled") {
-      renderCategories(list, categories.value.items, currentCategory);
-    }
-    if (contact && block.status === "fulfilled") renderContact(contact, block.value);
-    return categories.status === "fulfilled" ? categories.value.items : [];
+  // The thanks page on a static host: the reference from ?inquiry= (a lead id only).
+  const reference = document.querySelector(".reference #reference");
+  const inquiry = (params.get("inquiry") || "").trim().toUpperCase();
+  if (reference && !reference.textContent && /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/.test(inquiry)) {
+    reference.textContent = inquiry;
   }
-
-  // Translate the static labels and keep the chosen language on the site's own links.
-  function localize() {
-    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
-    for (const node of document.querySelectorAll("[data-i18n]")) {
-      node.textContent = t(node.dataset.i18n);
-    }
-    for (const node of document.querySelectorAll("[data-i18n-label]")) {
-      node.setAttribute("aria-label", t(node.dataset.i18nLabel));
-    }
-    for (const link of document.querySelectorAll("a[data-page]")) {
-      link.href = href(link.dataset.page);
-    }
-    const switcher = document.getElementById("lang-switch");
-    if (switcher) {
-      const other = lang === "zh" ? "en" : "zh";
-      const query = new URLSearchParams(location.search);
-      query.set("lang", other);
-      switcher.href = `?${query}`;
-      switcher.lang = other === "zh" ? "zh-CN" : "en";
-      switcher.textContent = other === "zh" ? "中文" : "English";
-      switcher.hidden = false;
-    }
-  }
-
-  localize();
 
   window.Vigor = {
     config,
     lang,
     params,
     t,
-    href,
     el,
     getJSON,
     ApiError,
     formatDate,
     renderContact,
-    loadSidebar,
   };
 })();

@@ -321,7 +321,7 @@ def test_chinese_browser_gets_chinese_labels_and_acknowledgement(
     pages: Any, service: Any, outbox: Path
 ) -> None:
     page = pages.open(locale="zh-CN")
-    page.goto(f"{service.site_url}/contact.html")
+    page.goto(f"{service.site_url}/zh/contact.html")
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.get_by_role("heading", level=1)).to_have_text("联系我们")
     expect(page.get_by_label("姓名")).to_be_visible()
@@ -339,12 +339,18 @@ def test_chinese_browser_gets_chinese_labels_and_acknowledgement(
     assert [m["Subject"] for m in acknowledgement] == [f"我们已收到您的询价（{lead_id}）"]
 
 
-def test_lang_parameter_switches_language_and_stays_on_links(page: Any, service: Any) -> None:
-    page.goto(f"{service.site_url}/index.html?lang=zh")
+def test_language_link_leads_to_the_same_page_in_the_other_language(
+    page: Any, service: Any
+) -> None:
+    page.goto(f"{service.site_url}/zh/")
 
     expect(page.get_by_role("heading", level=1)).to_have_text("新闻中心")
-    expect(page.get_by_role("link", name="联系我们")).to_have_attribute(
-        "href", "contact.html?lang=zh"
+    expect(page.locator(".main-nav").get_by_role("link", name="联系我们")).to_have_attribute(
+        "href", "/zh/contact.html"
     )
     page.get_by_role("link", name="English").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("News")
+    page.goto(f"{service.site_url}/contact.html")
+    page.get_by_role("link", name="中文").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("联系我们")
+    assert page.url.endswith("/zh/contact.html")

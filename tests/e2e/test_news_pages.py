@@ -1,4 +1,5 @@
-"""The news list and the article page, as a visitor sees them in Chromium."""
+"""The news list and the article page (built by `manage.py site build`), as a visitor sees
+them in Chromium."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ NEWEST_FIRST = [
     "Engine air filter basics",
     "Our new website is online",
 ]
-PAGE_SIZE = 5  # site/index.html data-page-size
+PAGE_SIZE = 5  # admin/site_build.py PAGE_SIZE
 TITLES = "#news-list > li h2"
 
 
@@ -43,9 +44,9 @@ def test_older_articles_link_pages_on_with_the_next_cursor(page: Any, service: A
     page.get_by_role("link", name="Older articles").click()
 
     expect(page.locator(TITLES)).to_have_text(NEWEST_FIRST[PAGE_SIZE:])
-    assert "cursor=" in page.url
+    assert page.url.endswith("/news/page/2.html")
     expect(page.get_by_role("link", name="Older articles")).to_have_count(0)
-    page.get_by_role("link", name="Newest articles").click()
+    page.get_by_role("link", name="Newer articles").click()
     expect(page.locator(TITLES)).to_have_text(NEWEST_FIRST[:PAGE_SIZE])
 
 
@@ -65,14 +66,19 @@ def test_category_link_lists_only_that_category(page: Any, service: Any) -> None
     expect(page.locator("#news-list .meta a")).to_have_text(["Car care"] * 3)
     expect(page.locator("#categories a[aria-current=page]")).to_have_text("Car care")
     expect(page.locator("#crumb-category")).to_have_text("> Car care")
-    assert "category=car-care" in page.url
+    assert page.url.endswith("/news/category/car-care.html")
 
 
-def test_unknown_category_is_explained(page: Any, service: Any) -> None:
-    page.goto(f"{service.site_url}/index.html?category=no-such-category")
+def test_unknown_category_and_article_are_404_pages(page: Any, service: Any) -> None:
+    for path in ("/news/category/no-such-category.html", "/news/no-such-article.html"):
+        answer = page.goto(f"{service.site_url}{path}")
 
-    expect(page.locator("#news-status")).to_have_text("There is no such news category.")
-    expect(page.locator(TITLES)).to_have_count(0)
+        assert answer.status == 404
+        expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
+        expect(page.locator("meta[name=robots]")).to_have_attribute("content", "noindex")
+    answer = page.goto(f"{service.site_url}/zh/news/no-such-article.html")
+    assert answer.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("页面不存在")
 
 
 def test_article_page_shows_the_body_and_previous_and_next(page: Any, service: Any) -> None:
@@ -91,6 +97,7 @@ def test_article_page_shows_the_body_and_previous_and_next(page: Any, service: A
     expect(page.locator("#previous")).to_have_text("Previous: How to adjust the car mirror")
     expect(page.locator("#next")).to_have_text("Next: none")
     expect(page).to_have_title(re.compile("^CATL signs agreement"))
+    assert page.url.endswith(f"/news/{_slug(NEWEST_FIRST[0])}.html")
     screenshot(page, "article")
 
     page.locator("#previous").get_by_role("link").click()
@@ -100,13 +107,6 @@ def test_article_page_shows_the_body_and_previous_and_next(page: Any, service: A
     expect(page.locator("#next")).to_have_text(f"Next: {NEWEST_FIRST[0]}")
     page.locator("#next").get_by_role("link").click()
     expect(heading).to_have_text(NEWEST_FIRST[0])
-
-
-def test_unknown_article_is_not_found(page: Any, service: Any) -> None:
-    page.goto(f"{service.site_url}/article.html?slug=no-such-article")
-
-    expect(page.get_by_role("heading", level=1)).to_have_text("This article does not exist.")
-    expect(page.locator("#article-nav")).to_be_hidden()
 
 
 def test_markup_in_an_article_is_shown_as_text_never_run(page: Any, service: Any) -> None:
@@ -122,13 +122,14 @@ def test_markup_in_an_article_is_shown_as_text_never_run(page: Any, service: Any
         }
     )
     try:
-        page.goto(f"{service.site_url}/article.html?slug=markup-is-text")
+        service.build_site()
+        page.goto(f"{service.site_url}/news/markup-is-text.html")
         expect(page.get_by_role("heading", level=1)).to_have_text("<b>Bold</b> claims")
         expect(page.locator("#article-body > p")).to_have_text(
             ["<script>window.pwned = 2</script>", '<a href="javascript:alert(1)">link</a>']
         )
         assert page.locator("h1 *, #article-body p *").count() == 0
-        page.goto(f"{service.site_url}/index.html?category=company-news")
+        page.goto(f"{service.site_url}/news/category/company-news.html")
         expect(page.locator("#news-list .summary").last).to_have_text(
             '<img src="x" onerror="window.pwned = 1">'
         )
@@ -136,6 +137,7 @@ def test_markup_in_an_article_is_shown_as_text_never_run(page: Any, service: Any
         assert page.evaluate("window.pwned") is None
     finally:
         content.unpublish("markup-is-text")
+        service.build_site()
 
 
 def test_site_works_from_its_localhost_address_too(page: Any, service: Any) -> None:
@@ -148,7 +150,7 @@ def test_pages_fit_a_375px_wide_phone_screen(pages: Any, service: Any) -> None:
     page = pages.open(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
     checks = {
         "news": ("/index.html", TITLES),
-        "article": (f"/article.html?slug={_slug(NEWEST_FIRST[0])}", "#article-body > p"),
+        "article": (f"/news/{_slug(NEWEST_FIRST[0])}.html", "#article-body > p"),
         "contact": ("/contact.html", "#contact-block dd"),
     }
     for name, (path, content) in checks.items():

@@ -1,0 +1,612 @@
+"""`manage.py site build`: the news, the categories, every article and the contact page as
+static HTML, in English and Chinese, rendered with Jinja2 from site/templates/.
+
+A crawler (or a visitor without JavaScript) reads everything: each page has its title, meta
+description, canonical address, hreflang pairs and Open Graph tags; an article carries
+schema.org `NewsArticle` JSON-LD and its Previous/Next links; the lists are paged with real
+links. `sitemap.xml`, `robots.txt` and a real 404 page come with it. The scripts (the inquiry
+form, the live contact block) only enhance pages that read well without them.
+
+The output is a folder to put on any static host (docs/site.md: S3 + CloudFront):
+
+    index.html, news/page/N.html, news/category/<slug>.html (+ /page/N.html),
+    news/<slug>.html, contact.html, thanks.html, 404.html    English, at the root
+    zh/...                                                   the same pages in Chinese
+    sitemap.xml, robots.txt, config.js, assets/
+
+Links are root-relative: the site lives at the root of its own origin (`--site-url`).
+`news publish` and `news unpublish` rebuild it (admin/news.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from admin.command import CommandError, Subcommands, add_command, usage
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE_DIR = ROOT / "site"
+TEMPLATES_DIR = SITE_DIR / "templates"
+ASSETS_DIR = SITE_DIR / "assets"
+PAGE_SIZE = 5  # articles per list page
+LANGUAGES = ("en", "zh")
+HTML_LANG = {"en": "en", "zh": "zh-CN"}
+OG_LOCALE = {"en": "en_GB", "zh": "zh_CN"}
+PREFIX = {"en": "", "zh": "/zh"}
+COMPANY = "Wenzhou Vigor Automobile Parts Co., Ltd"
+DESCRIPTION_LENGTH = 155
+# Where the thanks page's reference goes; the demo's site server fills it in (no script
+# needed), a static host leaves the comment and site.js fills it from ?inquiry=.
+INQUIRY_MARKER = "<!--inquiry-->"
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "company": COMPANY,
+        "welcome": f"Welcome to {COMPANY}",
+        "skip": "Skip to content",
+        "nav.label": "Main",
+        "nav.news": "News",
+        "nav.contact": "Contact us",
+        "crumbs.location": "Your location:",
+        "crumbs.home": "Home",
+        "crumbs.news": "News",
+        "crumbs.contact": "Contact us",
+        "sidebar.categories": "Categories",
+        "sidebar.contact": "Contact us",
+        "news.title": "News",
+        "news.all": "All news",
+        "news.empty": "No articles yet.",
+        "news.pages": "More articles",
+        "news.older": "Older articles →",
+        "news.newer": "← Newer articles",
+        "news.page": "page {page}",
+        "news.source": "Source: {source}",
+        "news.description": "News from {company}: company news, industry news and car care"
+        " tips from an exporter of auto parts.",
+        "category.description": "{category}: news from {company}, exporter of auto parts.",
+        "article.previous": "Previous:",
+        "article.next": "Next:",
+        "article.none": "none",
+        "article.nav": "More articles",
+        "article.back": "Back to the news",
+        "contact.title": "Contact us",
+        "contact.description": "Send {company} an inquiry for any auto part by name or OE"
+        " number; our sales team answers by email.",
+        "contact.contact_person": "Contact",
+        "contact.phone": "Phone",
+        "contact.tel": "Tel",
+        "contact.email": "Email",
+        "contact.address": "Address",
+        "contact.wechat": "WeChat",
+        "form.title": "Send us an inquiry",
+        "form.intro": "Tell us the part name or OE number and the quantity you need. Our sales"
+        " team answers by email.",
+        "form.required": "(required)",
+        "form.optional": "(optional)",
+        "form.name": "Name",
+        "form.email": "Email",
+        "form.company": "Company",
+        "form.country": "Country",
+        "form.phone": "Phone",
+        "form.product": "Part name or OE number",
+        "form.quantity": "Quantity",
+        "form.message": "Message",
+        "form.honeypot": "Leave this field empty",
+        "form.submit": "Send inquiry",
+        "form.successTitle": "Thank you! We received your inquiry.",
+        "form.reference": "Your reference:",
+        "thanks.title": "Thank you",
+        "thanks.text": "We received your inquiry. Our sales team will answer you by email.",
+        "thanks.reference": "Your reference:",
+        "thanks.another": "Send another inquiry",
+        "thanks.back": "Back to the news",
+        "notfound.title": "Page not found",
+        "notfound.text": "There is no page at this address. The article may have been removed.",
+        "notfound.description": "This page does not exist.",
+        "switch": "中文",
+    },
+    "zh": {
+        "company": COMPANY,
+        "welcome": f"欢迎访问 {COMPANY}",
+        "skip": "跳到正文",
+        "nav.label": "主导航",
+        "nav.news": "新闻中心",
+        "nav.contact": "联系我们",
+        "crumbs.location": "您的位置：",
+        "crumbs.home": "首页",
+        "crumbs.news": "新闻中心",
+        "crumbs.contact": "联系我们",
+        "sidebar.categories": "新闻分类",
+        "sidebar.contact": "联系我们",
+        "news.title": "新闻中心",
+        "news.all": "全部新闻",
+        "news.empty": "暂无文章。",
+        "news.pages": "更多文章",
+        "news.older": "更早的文章 →",
+        "news.newer": "← 较新的文章",
+        "news.page": "第 {page} 页",
+        "news.source": "来源：{source}",
+        "news.description": "{company} 新闻中心：公司新闻、行业新闻和汽车保养知识。",
+        "category.description": "{company} 新闻分类：{category}。",
+        "article.previous": "上一篇：",
+        "article.next": "下一篇：",
+        "article.none": "没有了",
+        "article.nav": "更多文章",
+        "article.back": "返回新闻列表",
+        "contact.title": "联系我们",
+        "contact.description": "向 {company} 询价：填写配件名称或 OE 号，"
+        "销售团队会通过邮件回复您。",
+        "contact.contact_person": "联系人",
+        "contact.phone": "手机",
+        "contact.tel": "电话",
+        "contact.email": "邮箱",
+        "contact.address": "地址",
+        "contact.wechat": "微信",
+        "form.title": "在线询价",
+        "form.intro": "请填写配件名称或 OE 号以及所需数量，我们的销售团队会通过邮件回复您。",
+        "form.required": "（必填）",
+        "form.optional": "（选填）",
+        "form.name": "姓名",
+        "form.email": "邮箱",
+        "form.company": "公司",
+        "form.country": "国家/地区",
+        "form.phone": "电话",
+        "form.product": "配件名称或 OE 号",
+        "form.quantity": "数量",
+        "form.message": "留言",
+        "form.honeypot": "请勿填写此项",
+        "form.submit": "发送询价",
+        "form.successTitle": "谢谢！我们已收到您的询价。",
+        "form.reference": "您的询价编号：",
+        "thanks.title": "谢谢",
+        "thanks.text": "我们已收到您的询价，销售团队会通过邮件回复您。",
+        "thanks.reference": "您的询价编号：",
+        "thanks.another": "再发一份询价",
+        "thanks.back": "返回新闻列表",
+        "notfound.title": "页面不存在",
+        "notfound.text": "此地址没有页面，文章可能已被删除。",
+        "notfound.description": "页面不存在。",
+        "switch": "English",
+    },
+}
+# The inquiry form's fields: (name, input type, autocomplete, maxlength, required, wide).
+FORM_FIELDS: list[tuple[str, str, str, int, bool, bool]] = [
+    ("name", "text", "name", 100, True, False),
+    ("email", "email", "email", 254, True, False),
+    ("company", "text", "organization", 200, False, False),
+    ("country", "text", "country-name", 100, False, False),
+    ("phone", "tel", "tel", 40, False, False),
+    ("quantity", "number", "off", 0, False, False),
+    ("product", "text", "off", 200, False, True),
+    ("message", "textarea", "off", 5000, True, True),
+]
+
+
+@dataclass
+class Built:
+    """What a build wrote: every page (site-relative path) and the sitemap's addresses."""
+
+    out: Path
+    pages: list[str] = field(default_factory=list)
+    sitemap: list[str] = field(default_factory=list)
+
+
+def register(commands: Subcommands) -> None:
+    group = commands.add_parser(
+        "site",
+        help="build the static site (news, categories, articles, contact; en and zh)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    group.set_defaults(handler=usage(group))
+    site = group.add_subparsers(title="site commands", metavar="COMMAND")
+    build = add_command(site, "build", "render every page to static HTML (en and zh)")
+    build.add_argument("--out", type=Path, help="the folder to write (default build/site/STAGE)")
+    build.add_argument(
+        "--site-url",
+        help="the site's public origin, e.g. https://www.vigorautomobile.com (default: the"
+        " stage's first ALLOWED_ORIGINS entry)",
+    )
+    build.add_argument(
+        "--api-url",
+        help="the API's address, e.g. https://api.vigorautomobile.com/api (default: the"
+        " stage's deployed Rest API URL, from .chalice/deployed/STAGE.json)",
+    )
+    build.set_defaults(handler=build_command)
+
+
+def build_command(args: argparse.Namespace) -> int:
+    from admin.command import require_stage, stage_runtime
+
+    stage = require_stage(args.stage)
+    runtime = stage_runtime(stage)
+    out = args.out or default_out(stage)
+    site_url, api_url = stage_urls(stage, runtime.settings.allowed_origins)
+    built = build_site(runtime.content, out, args.site_url or site_url, args.api_url or api_url)
+    print(f"built {len(built.pages)} pages into {built.out}")
+    return 0
+
+
+def default_out(stage: str) -> Path:
+    return ROOT / "build" / "site" / stage
+
+
+def stage_urls(stage: str, allowed_origins: tuple[str, ...]) -> tuple[str, str]:
+    """The stage's site origin and API address, as far as they are known ("" if not)."""
+    from admin.stages import LOCAL
+
+    if stage == LOCAL:
+        from admin.stages import local_stage
+
+        published = local_stage()
+        return str(published.get("site_url", "")), str(published.get("api_url", ""))
+    site_url = allowed_origins[0] if allowed_origins else ""
+    api_url = ""
+    deployed = ROOT / ".chalice" / "deployed" / f"{stage}.json"
+    try:
+        resources = json.loads(deployed.read_text(encoding="utf-8")).get("resources", [])
+        for resource in resources:
+            if resource.get("resource_type") == "rest_api":
+                api_url = str(resource.get("rest_api_url", "")).rstrip("/")
+    except (OSError, ValueError, AttributeError):
+        pass
+    return site_url, api_url
+
+
+def rebuild_after_change(stage: str, content: Any, allowed_origins: tuple[str, ...]) -> None:
+    """After `news publish`/`unpublish`: rebuild build/site/STAGE, or say why not."""
+    try:
+        site_url, api_url = stage_urls(stage, allowed_origins)
+        built = build_site(content, default_out(stage), site_url, api_url)
+    except (CommandError, Exception) as exc:
+        print(f"  the static site was NOT rebuilt: {exc}", file=sys.stderr)
+        print(f"  run: python manage.py site build --stage {stage}", file=sys.stderr)
+        return
+    print(f"  rebuilt the static site: {len(built.pages)} pages in {built.out}")
+
+
+# ---- the build -----------------------------------------------------------------------
+
+
+def build_site(content: Any, out: Path, site_url: str, api_url: str) -> Built:
+    """Render every page into `out` (replaced whole, so a removed article's page goes)."""
+    if not site_url or not api_url:
+        missing = "--site-url" if not site_url else "--api-url"
+        raise CommandError(f"the site's address is not known: add {missing}")
+    site_url, api_url = site_url.rstrip("/"), api_url.rstrip("/")
+    categories = list(content.categories())
+    contact = content.contact() or {}
+    summaries = list(_all_summaries(content, None))
+    by_category = {c["slug"]: list(_all_summaries(content, c["slug"])) for c in categories}
+    articles = [content.article(s["slug"]) for s in summaries]
+    renderer = _Renderer(site_url, api_url, categories, contact)
+
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    built = Built(out)
+    try:
+        for lang in LANGUAGES:
+            write = _Writer(staging, lang, built)
+            for number, items, total in _pages(summaries):
+                write(
+                    _list_path(None, number),
+                    renderer.news_list(lang, None, items, number, total),
+                    sitemap=True,
+                )
+            for category in categories:
+                pages = list(_pages(by_category[category["slug"]]))
+                for number, items, total in pages:
+                    write(
+                        _list_path(category["slug"], number),
+                        renderer.news_list(lang, category, items, number, total),
+                        sitemap=True,
+                    )
+            for article in articles:
+                if article is not None:
+                    write(_article_path(article["slug"]), renderer.article(lang, article), True)
+            write("/contact.html", renderer.contact(lang), sitemap=True)
+            write("/thanks.html", renderer.thanks(lang))
+            write("/404.html", renderer.not_found(lang))
+        (staging / "sitemap.xml").write_text(renderer.sitemap(built.sitemap), encoding="utf-8")
+        (staging / "robots.txt").write_text(
+            f"User-agent: *\nAllow: /\n\nSitemap: {site_url}/sitemap.xml\n", encoding="utf-8"
+        )
+        (staging / "config.js").write_text(
+            f"window.VIGOR = {json.dumps({'api': api_url, 'site': site_url})};\n",
+            encoding="utf-8",
+        )
+        shutil.copytree(ASSETS_DIR, staging / "assets")
+        _replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return built
+
+
+def _replace(staging: Path, out: Path) -> None:
+    """Swap the new build in; a server reading `out` sees the old or the new site."""
+    staging.chmod(0o755)
+    if out.exists():
+        old = out.with_name(f".{out.name}-old-{os.getpid()}")
+        out.rename(old)
+        staging.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        staging.rename(out)
+
+
+def _all_summaries(content: Any, category: str | None) -> Iterator[dict[str, Any]]:
+    cursor = None
+    while True:
+        page = content.news(50, cursor, category)
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def _pages(items: list[dict[str, Any]]) -> Iterator[tuple[int, list[dict[str, Any]], int]]:
+    total = max(1, -(-len(items) // PAGE_SIZE))
+    for number in range(1, total + 1):
+        yield number, items[(number - 1) * PAGE_SIZE : number * PAGE_SIZE], total
+
+
+def _list_path(category: str | None, number: int) -> str:
+    base = "/news" if category is None else f"/news/category/{category}"
+    if number == 1:
+        return "/" if category is None else f"{base}.html"
+    return f"{base}/page/{number}.html"
+
+
+def _article_path(slug: str) -> str:
+    return f"/news/{slug}.html"
+
+
+class _Writer:
+    def __init__(self, root: Path, lang: str, built: Built) -> None:
+        self.root, self.lang, self.built = root, lang, built
+
+    def __call__(self, path: str, html: str, sitemap: bool = False) -> None:
+        page = PREFIX[self.lang] + path
+        target = self.root / (page.lstrip("/") or ".")
+        if page.endswith("/"):
+            target = target / "index.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(html, encoding="utf-8")
+        self.built.pages.append(page)
+        if sitemap and self.lang == "en":
+            self.built.sitemap.append(path)
+
+
+class _Renderer:
+    def __init__(
+        self,
+        site_url: str,
+        api_url: str,
+        categories: list[dict[str, str]],
+        contact: dict[str, Any],
+    ) -> None:
+        import jinja2
+
+        self.site_url = site_url
+        self.api_url = api_url
+        self.categories = categories
+        self.contact_block = contact
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self.env.filters["json_ld"] = _json_ld
+
+    # ---- pages ----
+
+    def news_list(
+        self,
+        lang: str,
+        category: dict[str, str] | None,
+        items: list[dict[str, Any]],
+        number: int,
+        total: int,
+    ) -> str:
+        t = TEXT[lang]
+        slug = category["slug"] if category else None
+        heading = category["name"] if category else t["news.title"]
+        title = heading if number == 1 else f"{heading} ({t['news.page'].format(page=number)})"
+        if category:
+            description = t["category.description"].format(category=heading, company=COMPANY)
+        else:
+            description = t["news.description"].format(company=COMPANY)
+        if number > 1:
+            description = f"{description} ({t['news.page'].format(page=number)})"
+        return self._render(
+            "news.html",
+            lang,
+            _list_path(slug, number),
+            title=title,
+            description=description,
+            heading=heading,
+            heading_lang="en" if category and lang != "en" else None,
+            category=category,
+            items=items,
+            newer=_list_path(slug, number - 1) if number > 1 else None,
+            older=_list_path(slug, number + 1) if number < total else None,
+            nav="news",
+        )
+
+    def article(self, lang: str, article: dict[str, Any]) -> str:
+        path = _article_path(article["slug"])
+        description = _shorten(article.get("summary") or article.get("body") or "")
+        ld = {
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "mainEntityOfPage": {"@type": "WebPage", "@id": self._url(lang, path)},
+            "url": self._url(lang, path),
+            "headline": article["title"][:110],
+            "description": description,
+            "articleBody": article.get("body", ""),
+            "articleSection": article["category"]["name"],
+            "inLanguage": "en",
+            "datePublished": article["published_at"],
+            "dateModified": article["published_at"],
+            "author": {"@type": "Organization", "name": COMPANY, "url": self.site_url + "/"},
+            "publisher": {"@type": "Organization", "name": COMPANY, "url": self.site_url + "/"},
+        }
+        if article.get("source"):
+            ld["isBasedOn"] = article["source"]
+        return self._render(
+            "article.html",
+            lang,
+            path,
+            title=article["title"],
+            title_lang="en" if lang != "en" else None,
+            description=description,
+            og_type="article",
+            article=article,
+            paragraphs=_paragraphs(article.get("body") or ""),
+            json_ld=ld,
+            nav="news",
+        )
+
+    def contact(self, lang: str) -> str:
+        t = TEXT[lang]
+        return self._render(
+            "contact.html",
+            lang,
+            "/contact.html",
+            title=t["contact.title"],
+            description=t["contact.description"].format(company=COMPANY),
+            form_fields=FORM_FIELDS,
+            nav="contact",
+        )
+
+    def thanks(self, lang: str) -> str:
+        t = TEXT[lang]
+        return self._render(
+            "thanks.html",
+            lang,
+            "/thanks.html",
+            title=t["thanks.title"],
+            description=t["thanks.text"],
+            noindex=True,
+            inquiry_marker=INQUIRY_MARKER,
+        )
+
+    def not_found(self, lang: str) -> str:
+        t = TEXT[lang]
+        return self._render(
+            "404.html",
+            lang,
+            "/404.html",
+            title=t["notfound.title"],
+            description=t["notfound.description"],
+            noindex=True,
+        )
+
+    def sitemap(self, paths: list[str]) -> str:
+        template = self.env.get_template("sitemap.xml.j2")
+        entries = [{lang: self._url(lang, path) for lang in LANGUAGES} for path in paths]
+        return template.render(entries=entries, html_lang=HTML_LANG) + "\n"
+
+    # ---- shared ----
+
+    def _url(self, lang: str, path: str) -> str:
+        return f"{self.site_url}{PREFIX[lang]}{path}"
+
+    def _render(self, name: str, lang: str, path: str, **page: Any) -> str:
+        t = TEXT[lang]
+        other = "zh" if lang == "en" else "en"
+        values: dict[str, Any] = {
+            "lang": lang,
+            "html_lang": HTML_LANG[lang],
+            "t": t,
+            "company": COMPANY,
+            "site_url": self.site_url,
+            "api_url": self.api_url,
+            "prefix": PREFIX[lang],
+            "canonical": self._url(lang, path),
+            "alternates": [(HTML_LANG[code], self._url(code, path)) for code in LANGUAGES],
+            "x_default": self._url("en", path),
+            "og_locale": OG_LOCALE[lang],
+            "og_locale_alternate": OG_LOCALE[other],
+            "switch_href": PREFIX[other] + path,
+            "switch_lang": HTML_LANG[other],
+            "switch_hreflang": HTML_LANG[other],
+            "content_lang": "en" if lang != "en" else None,
+            "categories": self.categories,
+            "contact": self.contact_block,
+            "contact_rows": _contact_rows(self.contact_block),
+            "date": lambda iso: _format_date(iso, lang),
+            "noindex": False,
+            "og_type": "website",
+            "json_ld": None,
+            "title_lang": None,
+            "nav": None,
+            **page,
+        }
+        values["page_path"] = path
+        return self.env.get_template(f"{name}.j2").render(values) + "\n"
+
+
+def _contact_rows(contact: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    """(key, text, link) for each entry the company has; None values are left out."""
+    rows: list[tuple[str, str, str | None]] = []
+    for key in ("contact_person", "phone", "tel", "email", "address", "wechat"):
+        value = contact.get(key)
+        if not value:
+            continue
+        link = None
+        if key in ("phone", "tel"):
+            digits = "".join(ch for ch in value if ch.isdigit() or ch == "+")
+            link = "tel:" + ("+" + digits[2:] if digits.startswith("00") else digits)
+        elif key == "email":
+            link = f"mailto:{value}"
+        rows.append((key, str(value), link))
+    return rows
+
+
+def _paragraphs(body: str) -> list[str]:
+    import re
+
+    return [p.strip() for p in re.split(r"\r?\n\s*\r?\n", body) if p.strip()]
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) <= DESCRIPTION_LENGTH:
+        return text
+    cut = text[: DESCRIPTION_LENGTH - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(",.;:") + "…"
+
+
+def _format_date(iso: str, lang: str) -> str:
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    if lang == "zh":
+        return f"{moment.year}年{moment.month}月{moment.day}日"
+    return f"{moment.day} {moment:%B} {moment.year}"
+
+
+def _json_ld(value: Any) -> str:
+    """JSON for a <script type="application/ld+json">: `<`, `>` and `&` escaped, so no text
+    of an article can close the script element."""
+    from markupsafe import Markup
+
+    text = json.dumps(value, ensure_ascii=False, indent=1)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
