@@ -1,119 +1,182 @@
-"""Cold start: `import app` in a fresh interpreter against `import boto3, chalice` alone.
+"""Cold start: a new process imports the app and answers its first request, as Lambda does.
 
-Each probe is a new `python -c` process (as a new Lambda sandbox would be): it times its own
-import with perf_counter and reports which mail libraries the import pulled in. The two kinds
-alternate so that drifting machine load hits both alike; the budget figure is the median of
-the per-pair ratios. PYTHONDONTWRITEBYTECODE=1 as in the Lambda runtime, whose code directory
-is read-only (the standard library and site-packages come precompiled either way).
+The Lambda runtime runs the deployment zip: the app's modules and the libraries packaged
+with it (Chalice's runtime, email-validator, ...) are imported from source, because the zip
+holds no .pyc files and the function's code directory is read-only (Python cannot cache what
+it compiles); the standard library and boto3/botocore come with the runtime, precompiled.
+The bench does the same: it builds the zip with `chalice package` (devtools.package.build),
+unpacks it, and runs each probe in a fresh interpreter whose working directory is the
+unpacked function, with PYTHONDONTWRITEBYTECODE=1 and the venv's precompiled boto3. The
+baseline (bench/baseline.py) is packed the same way, beside the same Chalice runtime.
+
+Each probe times, inside the new process, `import app` and then the first
+`app.app(event, context)` of one route against the emulator (creating the boto3 clients,
+making the route's AWS calls). Per route the two apps alternate, pair after pair; the
+figure is the median of the per-pair ratios. For reference the bench also times
+`import boto3, chalice` alone (the old yardstick) and what dnspython adds when
+CHECK_DELIVERABILITY is on (production): email-validator then imports it on the first POST.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
-from dataclasses import dataclass
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.harness import Site, event
+from bench.stacks import settings_env, without_aws
+
 ROOT = Path(__file__).resolve().parent.parent
-MAIL_LIBRARIES = ("jinja2", "email_validator", "markupsafe")
-DUMMY_SETTINGS = {
-    "CONTENT_TABLE": "vigor-leads-bench-content",
-    "LEADS_TABLE": "vigor-leads-bench-leads",
-    "ALLOWED_ORIGINS": "https://www.vigorautomobile.com",
-    "SENDER_EMAIL": "Vigor Leads <leads@vigorautomobile.com>",
-    "SALES_EMAILS": "sales@vigorautomobile.com",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
+COLD_ROUTES = (
+    "GET /contact",
+    "GET /news/categories",
+    "GET /news",
+    "GET /news/{slug}",
+    "POST /inquiries",
+)
+WATCHED = ("jinja2", "markupsafe", "email_validator", "idna", "dns", "email.message")
 PROBE = """
-import json, sys, time
+import time
+class Context:
+    function_name = "bench"
+    memory_limit_in_mb = 1024
+    aws_request_id = "bench-request"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:bench"
+    def get_remaining_time_in_millis(self):
+        return 30000
+cpu, started = time.process_time(), time.perf_counter()
+import app
+imported = time.perf_counter()
+response = app.app({event!r}, Context())
+answered, cpu = time.perf_counter(), time.process_time() - cpu
+import json, sys
+print(json.dumps({{
+    "import_ms": (imported - started) * 1000,
+    "first_request_ms": (answered - imported) * 1000,
+    "total_ms": (answered - started) * 1000,
+    "cpu_ms": cpu * 1000,
+    "status": response["statusCode"],
+    "modules": len(sys.modules),
+    "loaded": sorted(m for m in {watched!r} if m in sys.modules),
+}}))
+"""
+IMPORT_ONLY = """
+import time
 started = time.perf_counter()
 import {modules}
 elapsed = time.perf_counter() - started
-print(json.dumps({{
-    "seconds": elapsed,
-    "modules": len(sys.modules),
-    "loaded": sorted(m for m in {mail!r} if m in sys.modules),
-}}))
+import json, sys
+print(json.dumps({{"total_ms": elapsed * 1000, "modules": len(sys.modules)}}))
 """
 
 
-@dataclass
-class ColdStart:
-    app_seconds: list[float]
-    baseline_seconds: list[float]
-    ratios: list[float]
-    app_modules: int
-    baseline_modules: int
-    loaded_by_app: list[str]
-    # `import app` leaves boto3 to the first request; `import app, boto3` is what a new
-    # instance imports before it can answer anything: the stricter, honest comparison.
-    with_boto3_ratios: list[float]
+def unpack(workdir: Path) -> dict[str, Path]:
+    """The deployment zip unpacked (vigor) and the baseline packed beside the same Chalice."""
+    from devtools.package import build
 
-    @property
-    def ratio(self) -> float:
-        return statistics.median(self.ratios)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "pairs": len(self.ratios),
-            "import_app_ms": [round(s * 1000, 1) for s in self.app_seconds],
-            "import_boto3_chalice_ms": [round(s * 1000, 1) for s in self.baseline_seconds],
-            "median_import_app_ms": round(statistics.median(self.app_seconds) * 1000, 1),
-            "median_import_boto3_chalice_ms": round(
-                statistics.median(self.baseline_seconds) * 1000, 1
-            ),
-            "pair_ratios": [round(r, 3) for r in self.ratios],
-            "median_ratio": round(self.ratio, 3),
-            "modules_after_import_app": self.app_modules,
-            "modules_after_import_boto3_chalice": self.baseline_modules,
-            "mail_libraries_loaded_by_import_app": self.loaded_by_app,
-            "median_ratio_import_app_and_boto3": round(
-                statistics.median(self.with_boto3_ratios), 3
-            ),
-        }
+    archive = build(workdir / "zip")
+    vigor = workdir / "vigor"
+    zipfile.ZipFile(archive).extractall(vigor)
+    baseline = workdir / "baseline"
+    shutil.copytree(vigor / "chalice", baseline / "chalice")
+    shutil.copy(ROOT / "bench" / "baseline.py", baseline / "baseline.py")
+    (baseline / "app.py").write_text("from baseline import create_app\n\napp = create_app()\n")
+    return {"vigor": vigor, "baseline": baseline}
 
 
-def probe(modules: str) -> dict[str, Any]:
+def run(directory: Path, source: str, stage: str) -> dict[str, Any]:
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-        **DUMMY_SETTINGS,
+        **without_aws(),
+        **{k: v for k, v in os.environ.items() if k.startswith("AWS_")},  # the emulator's
+        **settings_env(stage),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
+    env.pop("PYTHONPATH", None)
     result = subprocess.run(
-        [sys.executable, "-c", PROBE.format(modules=modules, mail=MAIL_LIBRARIES)],
-        cwd=ROOT,
+        [sys.executable, "-c", source],
+        cwd=directory,
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"`import {modules}` failed:\n{result.stderr}")
+        raise RuntimeError(f"cold-start probe failed in {directory}:\n{result.stderr}")
     answer: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     return answer
 
 
-def measure(pairs: int = 9) -> ColdStart:
-    probe("app")  # warm the OS file cache; not counted
-    probe("boto3, chalice")
-    app_runs, base_runs, ratios, with_boto3 = [], [], [], []
-    loaded: set[str] = set()
-    app_modules = base_modules = 0
-    for index in range(pairs):
-        # alternate which goes first, so neither always runs right after the other
-        order = ("app", "boto3, chalice") if index % 2 == 0 else ("boto3, chalice", "app")
-        runs = {modules: probe(modules) for modules in order}
-        app, base = runs["app"], runs["boto3, chalice"]
-        app_runs.append(app["seconds"])
-        base_runs.append(base["seconds"])
-        ratios.append(app["seconds"] / base["seconds"])
-        with_boto3.append(probe("app, boto3")["seconds"] / base["seconds"])
-        loaded.update(app["loaded"])
-        app_modules, base_modules = app["modules"], base["modules"]
-    return ColdStart(
-        app_runs, base_runs, ratios, app_modules, base_modules, sorted(loaded), with_boto3
-    )
+def measure(
+    site: Site, stage: str, pairs: int, workdir: Path, say: Callable[[str], None]
+) -> dict[str, Any]:
+    dirs = unpack(workdir)
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {
+        label: {"vigor": [], "baseline": []} for label in COLD_ROUTES
+    }
+    # Pair after pair, every route in turn: a slow spell of the machine hits all alike.
+    for number in range(pairs + 1):  # pair 0 warms the OS file cache and is not counted
+        for index, label in enumerate(COLD_ROUTES):
+            first = "vigor" if (number + index) % 2 else "baseline"
+            for kind in (first, "baseline" if first == "vigor" else "vigor"):
+                request = event(label, site, number, f"cold-{kind}")
+                probe = run(dirs[kind], PROBE.format(event=request, watched=WATCHED), stage)
+                if probe["status"] >= 400:
+                    raise RuntimeError(f"cold {kind} {label}: status {probe['status']}")
+                if number:
+                    runs[label][kind].append(probe)
+    routes = {label: summary(runs[label]) for label in COLD_ROUTES}
+    for label, route in routes.items():
+        say(
+            f"    {label:<22} import + first request: {route['vigor']['total_ms']:.0f}"
+            f" / {route['baseline']['total_ms']:.0f} ms, ratio {route['ratio']:.2f}"
+            f" (CPU {route['cpu_ratio']:.2f})"
+        )
+    source = IMPORT_ONLY.format(modules="boto3, chalice")
+    reference = [run(dirs["vigor"], source, stage) for _ in range(3)]
+    validator, deliverability = [], []
+    for _ in range(5):
+        source = IMPORT_ONLY.format(modules="email_validator")
+        validator.append(run(dirs["vigor"], source, stage)["total_ms"])
+        source = IMPORT_ONLY.format(modules="email_validator, email_validator.deliverability")
+        deliverability.append(run(dirs["vigor"], source, stage)["total_ms"])
+    return {
+        "method": "deployment zip unpacked, imported from source (no .pyc), fresh process",
+        "pairs": pairs,
+        "routes": routes,
+        "import_boto3_chalice_ms": round(statistics.median(r["total_ms"] for r in reference), 1),
+        "email_validator_import_ms": round(statistics.median(validator), 1),
+        "dnspython_import_ms": round(
+            statistics.median(deliverability) - statistics.median(validator), 1
+        ),
+    }
+
+
+def summary(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for kind, probes in runs.items():
+        result[kind] = {
+            "import_ms": round(statistics.median(p["import_ms"] for p in probes), 1),
+            "first_request_ms": round(statistics.median(p["first_request_ms"] for p in probes), 1),
+            "total_ms": round(statistics.median(p["total_ms"] for p in probes), 1),
+            "cpu_ms": round(statistics.median(p["cpu_ms"] for p in probes), 1),
+            "totals_ms": [round(p["total_ms"], 1) for p in probes],
+            "modules": probes[-1]["modules"],
+            "loaded": probes[-1]["loaded"],
+        }
+    ratios = [
+        v["total_ms"] / b["total_ms"] for v, b in zip(runs["vigor"], runs["baseline"], strict=True)
+    ]
+    result["pair_ratios"] = [round(r, 3) for r in ratios]
+    result["ratio"] = round(statistics.median(ratios), 3)
+    cpu_ratios = [
+        v["cpu_ms"] / b["cpu_ms"] for v, b in zip(runs["vigor"], runs["baseline"], strict=True)
+    ]
+    result["cpu_ratio"] = round(statistics.median(cpu_ratios), 3)
+    return result

@@ -3,7 +3,7 @@
     python -m bench.emulator_process '{"bench-small": 10, "bench-large": 100000}'
 
 Creates each stack's tables with CloudFormation from infra/resources.json, verifies the SES
-sender, fills the tables (bench.flat_cost.write_articles / write_leads, BatchWriteItem
+sender, fills the tables (bench.stacks.write_articles / write_leads, BatchWriteItem
 semantics straight into moto's backend), prints `READY {"endpoint": ..., ...}` and serves
 until its stdin closes. The tables live here, not in the measured app's process: the app's
 heap, garbage collector and CPU caches see no more of 100,000 items than a Lambda function
@@ -34,6 +34,8 @@ def main() -> None:
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # moto warns about every stack resource it only pretends to create (the alarms)
+    logging.getLogger("moto").setLevel(logging.ERROR)
     from devtools.emulator import cheap_transaction_rollback, start_moto_server
 
     rollback = cheap_transaction_rollback()  # see devtools/emulator.py: stock moto leaks a
@@ -58,7 +60,7 @@ def load(endpoint: str, stage: str, count: int) -> dict[str, Any]:
 
     from admin.provision import deploy_stack, table_names, verify_sender
     from admin.seed import SEED_DIR
-    from bench.flat_cost import SENDER, write_articles, write_leads
+    from bench.stacks import SENDER, write_articles, write_leads
     from chalicelib.content.repository import ContentRepository
 
     def client(service: str) -> Any:

@@ -31,6 +31,8 @@ from devtools.live import HIGH_RATE_LIMITS, Observer, running_service
 
 def measure(requests: int, clients: int, cheap_rollback: bool, label: str) -> dict[str, Any]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # moto warns about every stack resource it only pretends to create (the alarms)
+    logging.getLogger("moto").setLevel(logging.ERROR)
     patch: AbstractContextManager[Any] = (
         cheap_transaction_rollback() if cheap_rollback else contextlib.nullcontext()
     )
