@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
     from chalicelib.runtime import Runtime
@@ -48,16 +48,17 @@ def stage_runtime(stage: str | None, announce: bool = True) -> Runtime:
     for `local`, what the running `make run` published). Prints, on stderr, the stage and
     the account (or emulator) the command is about to act on."""
     from admin.stages import LOCAL, StageError, UnknownStage, stage_environment
+    from chalicelib.aws import AwsClients
     from chalicelib.runtime import Runtime
-    from chalicelib.settings import SettingsError
+    from chalicelib.settings import Settings, SettingsError
 
     stage = require_stage(stage)
     try:
         if stage == LOCAL:
-            runtime = Runtime.from_environment(_use_local_stage())
+            env = _use_local_stage()
         else:
-            overrides = settings_overrides()
-            runtime = Runtime.from_environment({**stage_environment(stage), **overrides})
+            env = {**stage_environment(stage), **settings_overrides()}
+        runtime = Runtime(Settings.from_env(env), AwsClients(_session()))
     except (UnknownStage, StageError, SettingsError) as exc:
         raise CommandError(str(exc)) from exc
     if announce:
@@ -71,16 +72,31 @@ def where(runtime: Runtime, stage: str) -> str:
 
     if stage == LOCAL:
         return f"the `make run` emulator at {os.environ.get('AWS_ENDPOINT_URL')}"
-    import boto3
-
-    # boto3's default session, whose loaded service models later commands reuse: a fresh
-    # session per command would load STS's model again each time (memory, time).
-    sts = boto3.client("sts")
+    sts = runtime.clients.client("sts")
     region = sts.meta.region_name
     account = sts.get_caller_identity()["Account"]
     shell = sorted(settings_overrides())
     from_shell = f" · from your shell: {', '.join(shell)}" if shell else ""
     return f"account {account} · region {region}{from_shell}"
+
+
+_loader: Any = None
+
+
+def _session() -> Any:
+    """A fresh boto3 session (credentials and region as the environment says now) that
+    shares one loader of service models with the commands run before it in this process:
+    each command would otherwise load the models of STS and DynamoDB again (memory, time)."""
+    import boto3
+    import botocore.session
+
+    global _loader
+    core = botocore.session.get_session()
+    if _loader is None:
+        _loader = core.get_component("data_loader")
+    else:
+        core.register_component("data_loader", _loader)
+    return boto3.session.Session(botocore_session=core)
 
 
 def _use_local_stage() -> dict[str, str]:

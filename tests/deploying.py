@@ -37,7 +37,9 @@ class Emulator:
     env: dict[str, str]  # what a process needs to reach it: endpoint, fake credentials, region
 
     def client(self, service: str) -> Any:
-        return boto3.client(
+        # A fresh session: boto3's default one keeps the config files it read first, and
+        # the walkthrough writes the admin's profile into a new HOME.
+        return boto3.session.Session().client(
             service,
             endpoint_url=self.url,
             region_name=self.env["AWS_DEFAULT_REGION"],

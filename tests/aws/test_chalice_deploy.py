@@ -179,9 +179,11 @@ def test_after_a_half_failed_deploy_deploying_again_takes_over_and_delete_remove
 # ---- the whole path -------------------------------------------------------------------
 
 
-def test_check_fails_before_provision_and_passes_after_provision_and_deploy(
+def test_check_deploy_redeploy_and_delete_on_the_emulator(
     aws: Emulator, project: Path, manage: Any
 ) -> None:
+    """`check --stage dev`: non-zero with a clear list before provision, zero after
+    provision and again after the deploy; then redeploy (the same API) and delete."""
     before = manage("check", "--stage", STAGE)
     assert before.code == 1
     assert "stage dev · account 123456789012 · region eu-central-1" in before.err
@@ -189,6 +191,7 @@ def test_check_fails_before_provision_and_passes_after_provision_and_deploy(
         "✗ table vigor-leads-dev-content does not exist",
         "✗ table vigor-leads-dev-leads does not exist",
         "✗ SES sender leads@vigorautomobile.com: not verified",
+        "✗ SES recipient sales@vigorautomobile.com: not verified",
         "✗ SES configuration set vigor-leads-dev does not exist",
         "✗ the alarms' SNS topic does not exist",
     ):
@@ -201,19 +204,6 @@ def test_check_fails_before_provision_and_passes_after_provision_and_deploy(
     assert "alarms: sales@vigorautomobile.com subscribed" in provisioned.out
     assert manage("check", "--stage", STAGE).code == 0  # ready to deploy
 
-    deployed = deploy(aws, project)
-    assert deployed.code == 0, deployed.err
-    after = manage("check", "--stage", STAGE)
-    assert after.code == 0, after.out
-    assert "✓ app: vigor-leads-dev deployed with config.json's settings" in after.out
-    assert "✓ app: retry schedule rate(5 minutes)" in after.out
-    assert "✗" not in after.out
-
-
-def test_deploy_redeploy_and_delete_on_the_emulator(
-    aws: Emulator, project: Path, manage: Any
-) -> None:
-    assert manage("provision", "--stage", STAGE).code == 0
     first = deploy(aws, project)
     assert first.code == 0, first.err
     # What deploy prints: two functions, then the API's URL last (docs/deploy.md, step 4).
@@ -226,6 +216,11 @@ def test_deploy_redeploy_and_delete_on_the_emulator(
     ]
     assert report[3].startswith("  - Rest API URL: https://") and report[3].endswith("/api/")
     assert_deployed(aws)
+    after = manage("check", "--stage", STAGE)
+    assert after.code == 0, after.out
+    assert "✓ app: vigor-leads-dev deployed with config.json's settings" in after.out
+    assert "✓ app: retry schedule rate(5 minutes)" in after.out
+    assert "✗" not in after.out
     api_id = single_api(aws)
 
     again = deploy(aws, project)

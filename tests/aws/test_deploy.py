@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from admin.stages import stage_environment
@@ -169,7 +168,6 @@ def admin_shell(
         for name, value in shell.items():
             monkeypatch.setenv(name, value)
         monkeypatch.setattr("admin.stages.CONFIG", project / ".chalice" / "config.json")
-        monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
         monkeypatch.chdir(project)
         yield aws, project, shell
 
