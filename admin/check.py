@@ -64,6 +64,7 @@ def check(stage: str, clients: Any) -> list[Line]:
     lines += _check_policy(stage)
     lines += _check_tables(clients, settings, stage)
     lines += _check_ses(clients, settings, stage)
+    lines += _check_ssm(clients, stage)
     lines += _check_alerts(clients, settings, stage)
     lines += _check_app(clients, stage)
     return lines
@@ -253,6 +254,36 @@ def _check_ses(clients: Any, settings: Any, stage: str) -> list[Line]:
                     f"python manage.py provision --stage {stage}",
                 )
             )
+    return lines
+
+
+def _check_ssm(clients: Any, stage: str) -> list[Line]:
+    """Each SSM parameter a setting names (ssm:/path) exists, as a SecureString."""
+    from admin.stages import ssm_parameters, stage_environment
+
+    lines = []
+    for setting, parameter in ssm_parameters(stage_environment(stage)).items():
+        put = (
+            f"aws ssm put-parameter --name {parameter} --type SecureString --overwrite"
+            " --value 'THE-SECRET'"
+        )
+        try:
+            found = clients.client("ssm").get_parameter(Name=parameter)["Parameter"]
+        except Exception as exc:
+            if error_code(exc) != "ParameterNotFound":
+                raise
+            lines.append(Line(BAD, f"SSM parameter {parameter} ({setting}) does not exist", put))
+            continue
+        if found.get("Type") != "SecureString":
+            lines.append(
+                Line(
+                    BAD,
+                    f"SSM parameter {parameter} ({setting}) is a plain {found.get('Type')}",
+                    put,
+                )
+            )
+        else:
+            lines.append(Line(OK, f"SSM parameter {parameter} ({setting}): a SecureString"))
     return lines
 
 

@@ -146,6 +146,7 @@ def expected_policy(
             ),
             allow("FindLeadsDueForRetry", ["dynamodb:Query"], [f"{leads}/index/pending"]),
             allow("SendMailAsTheSender", ["ses:SendEmail", "ses:SendRawEmail"], ses),
+            *_secret_statements(env),
             allow(
                 "WriteOwnLogs",
                 ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
@@ -153,6 +154,35 @@ def expected_policy(
             ),
         ],
     }
+
+
+def ssm_parameters(env: dict[str, str]) -> dict[str, str]:
+    """setting -> the SSM parameter it names (secrets given as ssm:/path/name)."""
+    from chalicelib.settings import SECRET_SETTINGS, ssm_parameter
+
+    found = {}
+    for name in SECRET_SETTINGS:
+        parameter = ssm_parameter(env.get(name, "").strip() or None)
+        if parameter is not None:
+            found[name] = parameter
+    return found
+
+
+def _secret_statements(env: dict[str, str]) -> list[dict[str, Any]]:
+    """Read the SSM parameters the settings name (SecureString with the account's default
+    key, aws/ssm, whose key policy lets SSM decrypt for the account: no KMS grant)."""
+    parameters = ssm_parameters(env)
+    if not parameters:
+        return []
+    arns = [f"arn:aws:ssm:*:*:parameter/{p.lstrip('/')}" for p in parameters.values()]
+    return [
+        {
+            "Sid": "ReadSecretParameters",
+            "Effect": "Allow",
+            "Action": ["ssm:GetParameter"],
+            "Resource": sorted(arns),
+        }
+    ]
 
 
 def grants(document: dict[str, Any]) -> set[tuple[str, str]]:

@@ -7,6 +7,7 @@ that needs them (cold start: a GET never loads the inquiry modules).
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -14,7 +15,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from chalicelib.aws import AwsClients
-from chalicelib.settings import Settings
+from chalicelib.settings import Settings, ssm_parameter
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from chalicelib.content.repository import ContentRepository
@@ -85,4 +88,39 @@ class Runtime:
         from chalicelib.inquiries.captcha import VERIFY_URL, verify_turnstile
 
         url = self.settings.turnstile_verify_url or VERIFY_URL
-        return lambda token, client_ip: verify_turnstile(secret, token, client_ip, url)
+        parameter = ssm_parameter(secret)
+        if parameter is None:
+            return lambda token, client_ip: verify_turnstile(secret, token, client_ip, url)
+        read = self._ssm_secret(parameter)
+
+        def verify(token: str, client_ip: str) -> bool | None:
+            value = read()
+            if value is None:  # SSM could not be read: as when Cloudflare cannot be asked
+                return None
+            return verify_turnstile(value, token, client_ip, url)
+
+        return verify
+
+    def _ssm_secret(self, parameter: str) -> Callable[[], str | None]:
+        """The parameter's decrypted value, read on first use and kept for the instance's
+        life (one GetParameter per cold start, none per request); None while it cannot be
+        read (the next request tries again)."""
+        kept: list[str] = []
+
+        def read() -> str | None:
+            if not kept:
+                try:
+                    answer = self.clients.client("ssm").get_parameter(
+                        Name=parameter, WithDecryption=True
+                    )
+                except Exception as exc:
+                    from chalicelib.aws import error_code
+
+                    log.warning(
+                        "SSM parameter %s unreadable (%s)", parameter, error_code(exc) or exc
+                    )
+                    return None
+                kept.append(str(answer["Parameter"]["Value"]))
+            return kept[0]
+
+        return read

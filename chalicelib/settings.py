@@ -14,6 +14,18 @@ from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 _SIMPLE_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A secret setting may name an SSM SecureString parameter instead of holding the secret:
+# "ssm:/vigor-leads/prod/turnstile-secret" (read once per function instance, when needed).
+SSM_PREFIX = "ssm:"
+_SSM_NAME = re.compile(r"^/?[A-Za-z0-9_.\-/]{1,1011}$")
+SECRET_SETTINGS = ("TURNSTILE_SECRET",)
+
+
+def ssm_parameter(value: str | None) -> str | None:
+    """The SSM parameter a secret setting names, or None when it holds the secret itself."""
+    if value is None or not value.startswith(SSM_PREFIX):
+        return None
+    return value[len(SSM_PREFIX) :]
 
 
 class SettingsError(ValueError):
@@ -66,7 +78,7 @@ class Settings:
             rate_limit_per_ip_per_hour=reader.positive_int("RATE_LIMIT_PER_IP_PER_HOUR", 20),
             rate_limit_per_email_per_hour=reader.positive_int("RATE_LIMIT_PER_EMAIL_PER_HOUR", 5),
             honeypot_field=reader.optional("HONEYPOT_FIELD") or "website",
-            turnstile_secret=reader.optional("TURNSTILE_SECRET"),
+            turnstile_secret=reader.secret("TURNSTILE_SECRET"),
             turnstile_verify_url=reader.optional("TURNSTILE_VERIFY_URL"),
             routing_rules=reader.routing_rules("ROUTING_RULES"),
             check_deliverability=reader.boolean("CHECK_DELIVERABILITY", False),
@@ -91,6 +103,16 @@ class _Reader:
         value = self.optional(name)
         if value is None:
             raise SettingsError(f"{name} is required but not set")
+        return value
+
+    def secret(self, name: str) -> str | None:
+        value = self.optional(name)
+        parameter = ssm_parameter(value)
+        if parameter is not None and not _SSM_NAME.match(parameter):
+            raise SettingsError(
+                f"{name} names an SSM parameter as ssm:/path/name (letters, digits, _ . - /),"
+                f" got {value!r}"
+            )
         return value
 
     def boolean(self, name: str, default: bool) -> bool:
