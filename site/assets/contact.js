@@ -16,13 +16,18 @@
   // The API validates and its messages are shown next to the fields.
   form.noValidate = true;
 
+  // The live contact block: the built page has it already; the API's may be newer.
+  // data-live says when the refresh is over ("fresh" or "failed").
+  const contactBlock = document.getElementById("contact-block");
   getJSON("/contact")
     .then((contact) => {
-      renderContact(document.getElementById("contact-block"), contact);
+      renderContact(contactBlock, contact);
       if (contact.email) salesEmail = contact.email;
+      contactBlock.dataset.live = "fresh";
     })
     .catch(() => {
       document.getElementById("contact-status").textContent = t("contact.error");
+      contactBlock.dataset.live = "failed";
     });
 
   function newKey() {

@@ -12,34 +12,6 @@
   // The messages the scripts show (the static labels are rendered into the pages).
   const STRINGS = {
     en: {
-      welcome: "Welcome to Wenzhou Vigor Automobile Parts Co., Ltd",
-      skip: "Skip to content",
-      "nav.news": "News",
-      "nav.contact": "Contact us",
-      "nav.label": "Main",
-      "crumbs.location": "Your location:",
-      "crumbs.home": "Home",
-      "crumbs.news": "News",
-      "crumbs.contact": "Contact us",
-      "sidebar.categories": "Categories",
-      "sidebar.contact": "Contact us",
-      "news.title": "News",
-      "news.all": "All news",
-      "news.loading": "Loading…",
-      "news.empty": "No articles yet.",
-      "news.error": "The news could not be loaded. Please try again later.",
-      "news.unknownCategory": "There is no such news category.",
-      "news.older": "Older articles →",
-      "news.newest": "← Newest articles",
-      "news.pages": "More articles",
-      "news.source": "Source: {source}",
-      "news.noscript": "The news list needs JavaScript. You can still send us an inquiry on the contact page.",
-      "article.previous": "Previous:",
-      "article.next": "Next:",
-      "article.none": "none",
-      "article.nav": "More articles",
-      "article.notFound": "This article does not exist.",
-      "article.back": "Back to the news",
       "contact.title": "Contact us",
       "contact.contact_person": "Contact",
       "contact.phone": "Phone",
@@ -77,41 +49,8 @@
       "form.rateLimited": "Too many inquiries were sent from your network in a short time. Please try again in {minutes} minutes.",
       "form.unavailable": "We could not take your inquiry right now. Please try again in a few minutes, or email us at {email}.",
       "form.failed": "Your inquiry could not be sent: {message}",
-      "thanks.title": "Thank you",
-      "thanks.text": "We received your inquiry. Our sales team will answer you by email.",
-      "thanks.reference": "Your reference:",
-      "thanks.back": "Back to the news",
-      "thanks.another": "Send another inquiry",
     },
     zh: {
-      welcome: "欢迎访问 Wenzhou Vigor Automobile Parts Co., Ltd",
-      skip: "跳到正文",
-      "nav.news": "新闻中心",
-      "nav.contact": "联系我们",
-      "nav.label": "主导航",
-      "crumbs.location": "您的位置：",
-      "crumbs.home": "首页",
-      "crumbs.news": "新闻中心",
-      "crumbs.contact": "联系我们",
-      "sidebar.categories": "新闻分类",
-      "sidebar.contact": "联系我们",
-      "news.title": "新闻中心",
-      "news.all": "全部新闻",
-      "news.loading": "加载中…",
-      "news.empty": "暂无文章。",
-      "news.error": "新闻加载失败，请稍后再试。",
-      "news.unknownCategory": "没有这个新闻分类。",
-      "news.older": "更早的文章 →",
-      "news.newest": "← 最新文章",
-      "news.pages": "更多文章",
-      "news.source": "来源：{source}",
-      "news.noscript": "新闻列表需要启用 JavaScript。您仍可在“联系我们”页面发送询价。",
-      "article.previous": "上一篇：",
-      "article.next": "下一篇：",
-      "article.none": "没有了",
-      "article.nav": "更多文章",
-      "article.notFound": "该文章不存在。",
-      "article.back": "返回新闻列表",
       "contact.title": "联系我们",
       "contact.contact_person": "联系人",
       "contact.phone": "手机",
@@ -149,11 +88,6 @@
       "form.rateLimited": "短时间内从您的网络发送的询价过多，请在 {minutes} 分钟后重试。",
       "form.unavailable": "我们暂时无法接收您的询价。请几分钟后重试，或发邮件至 {email}。",
       "form.failed": "询价未能发送：{message}",
-      "thanks.title": "谢谢",
-      "thanks.text": "我们已收到您的询价，销售团队会通过邮件回复您。",
-      "thanks.reference": "您的询价编号：",
-      "thanks.back": "返回新闻列表",
-      "thanks.another": "再发一份询价",
     },
   };
 
@@ -191,17 +125,6 @@
     const body = await response.json().catch(() => null);
     if (!response.ok) throw new ApiError(response.status, body);
     return body;
-  }
-
-  function formatDate(iso) {
-    const date = new Date(iso);
-    if (Number.isNaN(date.getTime())) return iso;
-    return date.toLocaleDateString(lang === "zh" ? "zh-CN" : "en-GB", {
-      year: "numeric",
-      month: "long",
-      day: "numeric",
-      timeZone: "UTC",
-    });
   }
 
   // The contact block, as manage.py site build renders it (site/templates/contact_block.html.j2):
@@ -253,7 +176,6 @@
     el,
     getJSON,
     ApiError,
-    formatDate,
     renderContact,
   };
 })();

@@ -131,3 +131,17 @@ def _value(page: str, name: str) -> str:
     match = re.search(rf'name="{name}" value="([^"]*)"', page)
     assert match, name
     return match.group(1)
+
+
+def test_browser_form_post_during_an_outage_gets_a_page(make_client: Any, faults: Any) -> None:
+    api = make_client()
+    faults.fail("dynamodb.*", "unreachable")
+    faults.fail("sesv2.*", "unreachable")
+
+    response = post_form(api, {**BUYER, "page": f"{SITE}/contact.html"}, **BROWSER)
+
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) > 0
+    page = response.body.decode("utf-8")
+    assert '<html lang="en">' in page and "<h1>Please try again later</h1>" in page
+    assert f'<a href="{SITE}/contact.html">Back to the inquiry form</a>' in page
