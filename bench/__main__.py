@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
                 site = live.site_of(info["stacks"][SMALL])
                 with tempfile.TemporaryDirectory(prefix="vigor-cold-") as workdir:
                     results["cold_start"] = cold_start.measure(
-                        site, SMALL, 3 if args.quick else 11, Path(workdir), say
+                        site, SMALL, 3 if args.quick else 15, Path(workdir), say
                     )
                 load.sample()
     if "aws" in sections:
