@@ -64,10 +64,13 @@ def emulator(region: str = REGION) -> Iterator[Emulator]:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": region,
     }
+    running = Emulator(url, env)
+    running.reset()  # moto's state is the process's: start empty, whatever ran before
     try:
-        yield Emulator(url, env)
+        yield running
     finally:
         server.stop()
+        running.reset()
 
 
 def copy_project(target: Path) -> Path:
