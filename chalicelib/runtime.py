@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from chalicelib.aws import AwsClients
-from chalicelib.settings import Settings, ssm_parameter
+from chalicelib.settings import Settings, SettingsError, ssm_parameter
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,17 @@ class Runtime:
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> Runtime:
-        return cls(Settings.from_env(os.environ if env is None else env))
+        """On Lambda a bad setting stops the function at import: its one line then names the
+        function (so the stage) as well as the variable."""
+        try:
+            return cls(Settings.from_env(os.environ if env is None else env))
+        except SettingsError as exc:
+            function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+            if not function:
+                raise
+            raise SettingsError(
+                f"{function}: {exc} (set it in .chalice/config.json, then chalice deploy)"
+            ) from None
 
     @cached_property
     def content(self) -> ContentRepository:
