@@ -220,9 +220,12 @@ def markdown_table(results: dict[str, Any]) -> list[str]:
         "| figure | measured | budget | verdict |",
         "|---|---|---|---|",
     ]
-    for r in rows(results):
+    table = rows(results)
+    for r in table:
         cells = [r["what"], r["measured"], r["budget"] or "—", r["verdict"]]
         out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    misses = [r["what"] for r in table if r["verdict"] == "MISS"]
+    out += ["", "All budgets met." if not misses else "Missed: " + "; ".join(misses) + "."]
     return out
 
 
