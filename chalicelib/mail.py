@@ -15,7 +15,7 @@ construction (the fast tier checks every rule below on generated messages):
 * bodies in quoted-printable (binascii.b2a_qp: lines of at most 76, RFC 2045);
 * a multipart/alternative boundary that quoted-printable can never produce ("=_" ...).
 
-Writing the few headers this app sends is 40 times cheaper than the standard library's
+Writing the few headers this app sends is about 35 times cheaper than the standard library's
 `email` package with its header registry and folding policy (see docs/performance.md), and
 loads none of it at cold start.
 """
