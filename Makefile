@@ -16,8 +16,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)  ## the API on :8000, the demo site on :8001, embedded AWS emulation
 	$(BIN)/python manage.py serve
 
+# Two workers (pytest-xdist), each test file on one worker so module fixtures (a running
+# service, a browser) are shared as before. Schemathesis names every generated operation test
+# alike, and xdist would run one of them only: that file runs on its own, afterwards.
 test: $(STAMP) chromium lint  ## the whole suite, as CI runs it (browser tests included)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/live/test_openapi.py
+	$(BIN)/python -m pytest tests/live/test_openapi.py
 
 test-fast: $(STAMP)  ## the fast tier: the domain with in-memory fakes, no AWS emulation
 	$(BIN)/python -m pytest tests/fast
