@@ -119,7 +119,7 @@ def delivered() -> list[tuple[list[str], EmailMessage]]:
 
 
 @settings(
-    max_examples=120,
+    max_examples=80,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
