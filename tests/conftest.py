@@ -277,3 +277,18 @@ def make_client(aws: None, counter: CallCounter, faults: Faults, clock: FakeCloc
     yield build
     for test_client in clients:
         test_client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def manage(capsys: pytest.CaptureFixture[str]) -> Any:
+    """manage("leads", "list", "--stage", S) -> Run: the exit code and what it printed."""
+    from manage import main
+    from tests.deploying import Run
+
+    def run(*argv: str) -> Run:
+        capsys.readouterr()
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run

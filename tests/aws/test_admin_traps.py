@@ -25,9 +25,8 @@ from chalicelib.leads.dynamodb import LeadsTable
 from chalicelib.leads.model import Inquiry
 from chalicelib.runtime import Runtime
 from chalicelib.settings import Settings
-from manage import main
 from tests.conftest import REGION
-from tests.deploying import Run, copy_project
+from tests.deploying import copy_project
 
 STAGE = "dev"
 ENV = stage_environment(STAGE)
@@ -39,17 +38,6 @@ def dev() -> Iterator[None]:
         deploy_stack(boto3.client("cloudformation", region_name=REGION), STAGE)
         verify_sender(boto3.client("sesv2", region_name=REGION), ENV["SENDER_EMAIL"])
         yield
-
-
-@pytest.fixture
-def manage(capsys: pytest.CaptureFixture[str]) -> Any:
-    def run(*argv: str) -> Run:
-        capsys.readouterr()
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
 
 
 def take(n: int, spam: bool = False, **env: str) -> str:

@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from admin.stages import expected_policy, stage_environment
-from manage import main
 from tests.deploying import ACCOUNT, Emulator, Run, chalice, copy_project, emulator
 
 STAGE = "dev"
@@ -57,17 +56,6 @@ def aws(moto_server: Emulator, project: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr("admin.stages.CONFIG", project / ".chalice" / "config.json")
     (project / ".chalice" / "deployed" / f"{STAGE}.json").unlink(missing_ok=True)
     return moto_server
-
-
-@pytest.fixture
-def manage(capsys: pytest.CaptureFixture[str]) -> Any:
-    def run(*argv: str) -> Run:
-        capsys.readouterr()
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
 
 
 def deploy(aws: Emulator, project: Path, stage: str = STAGE) -> Run:

@@ -19,7 +19,6 @@ import time
 import tracemalloc
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,26 +61,6 @@ LEAF_COMMANDS = [
     ["leads", "mark"],
     ["leads", "erase"],
 ]
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def manage(capsys: pytest.CaptureFixture[str]) -> Any:
-    """manage("leads", "list") -> Result: the exit code and what it printed."""
-
-    def run(*argv: str) -> Result:
-        capsys.readouterr()
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
 
 
 @pytest.fixture(autouse=True)

@@ -17,8 +17,6 @@ import pytest
 from devtools.http import buyer, post_json
 from devtools.live import running_service
 from devtools.local import publish_local_stage
-from manage import main
-from tests.deploying import Run
 
 
 @pytest.fixture(scope="module")
@@ -36,17 +34,6 @@ def published(service: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
     yield publish_local_stage(service, path)  # monkeypatch restores the environment after
-
-
-@pytest.fixture
-def manage(capsys: pytest.CaptureFixture[str]) -> Any:
-    def run(*argv: str) -> Run:
-        capsys.readouterr()
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
 
 
 def test_leads_list_stage_local_shows_the_lead_just_sent_to_make_run(
