@@ -292,3 +292,20 @@ def manage(capsys: pytest.CaptureFixture[str]) -> Any:
         return Run(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+def verifier() -> Iterator[str]:
+    """A fake Cloudflare Turnstile on a free port: its siteverify URL."""
+    import http.server
+    import threading
+
+    from tests.fakes import FakeTurnstile
+
+    FakeTurnstile.seen = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeTurnstile)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/siteverify"
+    server.shutdown()
+    server.server_close()

@@ -8,10 +8,13 @@ fast test that passes with the fake means the same with the table.
 from __future__ import annotations
 
 import hashlib
+import http.server
+import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
+from urllib.parse import parse_qs
 
 from chalicelib.leads.model import Lead, Status
 from chalicelib.leads.store import (
@@ -184,3 +187,22 @@ class RecordingMailer:
 
     def to(self, address: str) -> list[Email]:
         return [email for email in self.sent if address in email.to]
+
+
+class FakeTurnstile(http.server.BaseHTTPRequestHandler):
+    """Accepts the token "good", refuses anything else, records what it was asked."""
+
+    seen: list[dict[str, list[str]]] = []  # noqa: RUF012 (a test double's shared log)
+
+    def do_POST(self) -> None:
+        length = int(self.headers["Content-Length"])
+        form = parse_qs(self.rfile.read(length).decode())
+        FakeTurnstile.seen.append(form)
+        body = json.dumps({"success": form.get("response") == ["good"]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass

@@ -2,47 +2,13 @@
 
 from __future__ import annotations
 
-import http.server
-import json
-import threading
-from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
 
 from tests.conftest import lead_items, post_json, sent_emails
 from tests.data import BUYER
-
-
-class FakeTurnstile(http.server.BaseHTTPRequestHandler):
-    """Accepts the token "good", refuses anything else, records what it was asked."""
-
-    seen: list[dict[str, list[str]]] = []  # noqa: RUF012 (a test double's shared log)
-
-    def do_POST(self) -> None:
-        length = int(self.headers["Content-Length"])
-        form = parse_qs(self.rfile.read(length).decode())
-        FakeTurnstile.seen.append(form)
-        body = json.dumps({"success": form.get("response") == ["good"]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def verifier() -> Iterator[str]:
-    FakeTurnstile.seen = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeTurnstile)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/siteverify"
-    server.shutdown()
-    server.server_close()
+from tests.fakes import FakeTurnstile
 
 
 def test_without_a_secret_no_captcha_is_asked(make_client: Any) -> None:

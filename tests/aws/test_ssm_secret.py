@@ -4,13 +4,9 @@ policy may read exactly that parameter, and `check` verifies it exists as a Secu
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import boto3
 import pytest
@@ -21,34 +17,9 @@ from manage import main
 from tests.conftest import REGION, lead_items, post_json, settings_env
 from tests.data import BUYER
 from tests.deploying import copy_project
+from tests.fakes import FakeTurnstile
 
 PARAMETER = "/vigor-leads/test/turnstile-secret"
-
-
-class FakeTurnstile(http.server.BaseHTTPRequestHandler):
-    secrets: list[str] = []  # noqa: RUF012 (what the app sent as its secret)
-
-    def do_POST(self) -> None:
-        form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
-        FakeTurnstile.secrets += form["secret"]
-        body = json.dumps({"success": form.get("response") == ["good"]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def verifier() -> Iterator[str]:
-    FakeTurnstile.secrets = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeTurnstile)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/siteverify"
-    server.shutdown()
-    server.server_close()
 
 
 def test_the_turnstile_secret_is_read_from_ssm_once_per_instance(
@@ -60,7 +31,7 @@ def test_the_turnstile_secret_is_read_from_ssm_once_per_instance(
     for n in range(2):
         body = {**BUYER, "email": f"b{n}@example.com", "cf-turnstile-response": "good"}
         assert post_json(api, body).status_code == 201
-    assert FakeTurnstile.secrets == ["s3cr3t", "s3cr3t"]
+    assert [form["secret"] for form in FakeTurnstile.seen] == [["s3cr3t"], ["s3cr3t"]]
     assert counter.calls.count("ssm.GetParameter") == 1
 
 
@@ -72,7 +43,7 @@ def test_an_unreadable_ssm_secret_keeps_the_lead_as_unverified(
     assert post_json(api, body).status_code == 201  # the lead is never lost to SSM
     (lead,) = lead_items(settings)
     assert lead["captcha"] == "unverified"
-    assert FakeTurnstile.secrets == []
+    assert FakeTurnstile.seen == []
 
 
 def test_a_malformed_ssm_reference_is_a_settings_error_naming_it() -> None:
