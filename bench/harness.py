@@ -74,6 +74,8 @@ def event(label: str, site: Site, number: int, tag: str) -> dict[str, Any]:
     elif label == "POST /inquiries":
         import json
 
+        from devtools.http import buyer
+
         headers.update(
             {
                 "Content-Type": "application/json",
@@ -82,17 +84,12 @@ def event(label: str, site: Site, number: int, tag: str) -> dict[str, Any]:
             }
         )
         body = json.dumps(
-            {
-                "name": f"Bench Buyer {number}",
-                "email": f"bench{number}-{tag}@example.com",
-                "message": "Please quote 200 sets of front brake pads.\nDelivery to Hamburg.",
-                "company": "Autoteile Nord GmbH",
-                "country": "Germany",
-                "phone": "+49 40 1234567",
-                "product": "Brake pads 04465-33450",
-                "quantity": 200,
-                "page": f"{SITE}/contact.html",
-            }
+            buyer(
+                number,
+                email=f"bench{number}-{tag}@example.com",
+                phone="+49 40 1234567",
+                page=f"{SITE}/contact.html",
+            )
         )
     return {
         "resource": resource,
