@@ -70,6 +70,19 @@ def aws() -> Iterator[None]:
 
 
 @pytest.fixture
+def dev() -> Iterator[None]:
+    """moto with the dev stage's data stack (from the template) and its SES sender: what the
+    admin commands act on with --stage dev."""
+    from admin.stages import stage_environment
+
+    with mock_aws():
+        deploy_stack(boto3.client("cloudformation", region_name=REGION), "dev")
+        sender = stage_environment("dev")["SENDER_EMAIL"]
+        verify_sender(boto3.client("sesv2", region_name=REGION), sender)
+        yield
+
+
+@pytest.fixture
 def settings(aws: None) -> Settings:
     return Settings.from_env(settings_env())
 

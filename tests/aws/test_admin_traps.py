@@ -16,9 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from admin.provision import deploy_stack, verify_sender
 from admin.stages import expected_policy, policy_text, stage_environment
 from chalicelib.inquiries.service import Submitted
 from chalicelib.leads.dynamodb import LeadsTable
@@ -30,14 +28,6 @@ from tests.deploying import copy_project
 
 STAGE = "dev"
 ENV = stage_environment(STAGE)
-
-
-@pytest.fixture
-def dev() -> Iterator[None]:
-    with mock_aws():
-        deploy_stack(boto3.client("cloudformation", region_name=REGION), STAGE)
-        verify_sender(boto3.client("sesv2", region_name=REGION), ENV["SENDER_EMAIL"])
-        yield
 
 
 def take(n: int, spam: bool = False, **env: str) -> str:

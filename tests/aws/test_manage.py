@@ -79,15 +79,6 @@ def _no_scan(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 @pytest.fixture
-def dev() -> Iterator[None]:
-    """moto with the dev stage's data stack, made from the template, and the SES sender."""
-    with mock_aws():
-        deploy_stack(boto3.client("cloudformation", region_name=REGION), STAGE)
-        verify_sender(boto3.client("sesv2", region_name=REGION), ENV["SENDER_EMAIL"])
-        yield
-
-
-@pytest.fixture
 def seeded(dev: None, manage: Any) -> None:
     assert manage("seed", "--stage", STAGE).code == 0
 
