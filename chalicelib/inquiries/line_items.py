@@ -39,9 +39,9 @@ def rows_of(submission: Submission) -> tuple[tuple[LineItem, ...], dict[str, str
     raw, errors = _raw_rows(submission)
     rows: list[LineItem] = []
     for index, row in raw:
-        if submission.is_form and not any(_sent(row.get(name)) for name in _FILLING):
-            if set(row) <= set(ROW_FIELDS):
-                continue  # a blank row of a fixed table
+        blank = not any(_sent(row.get(name)) for name in _FILLING)
+        if submission.is_form and blank and set(row) <= set(ROW_FIELDS):
+            continue  # a blank row of a fixed table
         row_value, row_errors = _row(index, row, _repeated(submission, index, row))
         errors.update(row_errors)
         if row_value is not None:
