@@ -134,7 +134,8 @@ def test_row_errors_are_in_chinese_for_a_chinese_visitor() -> None:
     assert errors_of({**GOOD, "items": rows, "locale": "zh", "incoterm": "FOBB"}) == {
         "items[1].quantity": "第 2 行的数量必须是 1 到 10,000,000 之间的整数。",
         "items[1].currency": "填写目标价格时必须填写第 2 行的币种。",
-        "incoterm": "贸易术语必须是以下之一：EXW, FCA, FAS, FOB, CFR, CIF, CPT, CIP, DAP, DPU, DDP。",
+        "incoterm": "贸易术语必须是以下之一：EXW, FCA, FAS, FOB, CFR, CIF, CPT, CIP, DAP, DPU,"
+        " DDP。",
     }
 
 
