@@ -6,6 +6,11 @@ row, CRLF row endings, and quoting from the csv module — a message with line b
 one cell and reads back unchanged with csv.reader. A cell that starts with = + - @ or a tab
 is prefixed with a single quote so that Excel shows it instead of running it as a formula
 (visitors write these cells). JSON Lines is exact: one lead per line, UTF-8, no escaping.
+
+The line items (Inquiry.rows: the `items` sent, or the single product/quantity as one row)
+are an array of objects in JSON Lines and one readable cell in CSV, a line per row:
+`200 pcs × 04465-33450 (brake pads) @ 12.50 USD` (every value of the row; JSON Lines has
+them exactly).
 """
 
 from __future__ import annotations
@@ -30,6 +35,11 @@ COLUMNS = (
     "country",
     "product",
     "quantity",
+    "items",
+    "incoterm",
+    "destination_port",
+    "whatsapp",
+    "wechat",
     "message",
     "page",
     "locale",
@@ -49,7 +59,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def public(lead: Lead) -> dict[str, Any]:
     """A lead as exported: the known columns in order (times in ISO 8601 UTC)."""
     record = lead.record()
-    return {name: record.get(name) for name in COLUMNS}
+    row = {name: record.get(name) for name in COLUMNS}
+    row["items"] = [item.as_dict() for item in lead.inquiry.rows]
+    return row
 
 
 def csv_cell(value: Any) -> str:
@@ -118,6 +130,7 @@ def write_export(
         for lead in page:
             row = public(lead)
             if writer is not None:
+                row["items"] = "\n".join(item.summary() for item in lead.inquiry.rows)
                 writer.writerow([csv_cell(row.get(name)) for name in header])
             else:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -135,7 +135,11 @@ def list_leads(args: argparse.Namespace) -> int:
         held = lead.held_back and lead.status == Status.PENDING
         status = "held" if held else str(lead.status)
         cells = (received, lead.id, status, inquiry.name, inquiry.email)
-        print(_line((*cells, inquiry.country, inquiry.product), widths))
+        parts = inquiry.rows  # the first part, and how many more
+        product = parts[0].label if parts else None
+        if len(parts) > 1:
+            product = f"{product} +{len(parts) - 1}"
+        print(_line((*cells, inquiry.country, product), widths))
         shown += 1
     print(f"{shown} lead{'s' if shown != 1 else ''} since {_day(since)}", file=sys.stderr)
     _say_what_was_left_out(args, tally, "shown")
@@ -153,6 +157,11 @@ def show_lead(args: argparse.Namespace) -> int:
         print(json.dumps(lead.record(), ensure_ascii=False, indent=2, sort_keys=True))
         return 0
     for name, value in lead.record().items():
+        if name == "items":
+            print("items:")
+            for n, item in enumerate(lead.inquiry.items, 1):
+                print(f"    {n}. {item.summary()}")
+            continue
         text = str(value)
         if "\n" in text:
             print(f"{name}:")

@@ -34,6 +34,10 @@ TEXT_FIELDS: dict[str, tuple[int, bool, bool]] = {
     "page": (2000, False, False),
     "locale": (20, False, False),
     "redirect": (2000, False, False),
+    "incoterm": (20, False, False),
+    "destination_port": (100, False, False),
+    "whatsapp": (40, False, False),
+    "wechat": (20, False, False),
 }
 MAX_QUANTITY = 10_000_000
 LOCALES = ("en", "zh")
@@ -48,6 +52,11 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # sales something other than what the visitor typed.
 HEADER_FIELDS = ("name", "company", "country", "product")
 MAX_DIGITS = 9
+INCOTERMS = ("EXW", "FCA", "FAS", "FOB", "CFR", "CIF", "CPT", "CIP", "DAP", "DPU", "DDP")  # 2020
+# A number WhatsApp can reach: E.164 has at most 15 digits; the usual separators are fine.
+_WHATSAPP = re.compile(r"\+?[0-9 ().-]+\Z")
+# WeChat's own rule for a WeChat ID.
+_WECHAT = re.compile(r"[A-Za-z][A-Za-z0-9_-]{5,19}\Z")
 
 
 class BadRequest(ValueError):
@@ -81,6 +90,16 @@ class Submission:
 
     def has_value(self, name: str) -> bool:
         return name in self.filled
+
+    def has_rows(self) -> bool:
+        """Line items sent, as an `items` array or as items[N].field fields."""
+        return any(key == "items" or key.startswith("items[") for key in self.values)
+
+
+class JsonObject(dict[str, Any]):
+    """An object inside the JSON body, with the keys it repeats with another value."""
+
+    repeated: tuple[str, ...] = ()
 
 
 def media_type(content_type: str | None) -> tuple[str, dict[str, str]]:
@@ -125,7 +144,14 @@ def _parse_json(text: str) -> Submission:
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         objects.append(items)  # inner objects first: the body's own object comes last
-        return dict(items)
+        value = JsonObject(items)
+        if len(value) < len(items):  # a key given twice: with another value it is a 422
+            seen: dict[str, Any] = {}
+            for key, inner in items:
+                if key in seen and seen[key] != inner:
+                    value.repeated = (*value.repeated, key)
+                seen[key] = inner
+        return value
 
     try:
         values = json.loads(text, object_pairs_hook=pairs) if text.strip() else None
@@ -180,23 +206,9 @@ def validate(
             if required:
                 errors[name] = "is required"
             continue
-        if not isinstance(raw, str):
-            errors[name] = "must be a string"
-            continue
-        text = unicodedata.normalize("NFC", raw.strip())
-        forbidden = _MULTI_LINE_FORBIDDEN if multi_line else _SINGLE_LINE_FORBIDDEN
-        if _SURROGATE.search(text):
-            errors[name] = "contains characters that are not valid text"
-        elif forbidden.search(text):
-            errors[name] = (
-                "must not contain control characters"
-                if multi_line
-                else "must be a single line (no line breaks or control characters)"
-            )
-        elif len(text) > max_length:
-            errors[name] = f"must be at most {max_length} characters"
-        elif name in HEADER_FIELDS and "=?" in text:
-            errors[name] = "must not contain the characters =?"
+        text, problem = clean_text(raw, max_length, multi_line, name in HEADER_FIELDS)
+        if problem is not None:
+            errors[name] = problem
         else:
             clean[name] = text
 
@@ -207,6 +219,19 @@ def validate(
             errors["email"] = str(exc)
     if "phone" in clean and not any(ch.isdigit() for ch in clean["phone"]):
         errors["phone"] = "must contain a phone number"
+    if "incoterm" in clean:
+        clean["incoterm"] = clean["incoterm"].upper()
+        if clean["incoterm"] not in INCOTERMS:
+            errors["incoterm"] = f"must be one of {', '.join(INCOTERMS)}"
+    if "whatsapp" in clean and not (
+        _WHATSAPP.match(clean["whatsapp"])
+        and 7 <= sum(c.isdigit() for c in clean["whatsapp"]) <= 15
+    ):
+        errors["whatsapp"] = "must be a phone number of 7 to 15 digits (+, spaces, - . ( ) allowed)"
+    if "wechat" in clean and not _WECHAT.match(clean["wechat"]):
+        errors["wechat"] = (
+            "must be a WeChat ID: 6 to 20 letters, digits, _ or -, starting with a letter"
+        )
     if "page" in clean and not _is_web_url(clean["page"]):
         errors["page"] = "must be an http(s) URL"
     if "redirect" in clean:
@@ -223,11 +248,22 @@ def validate(
     else:
         clean["locale"] = locale_from_accept_language(accept_language)
     if "quantity" not in errors:
-        quantity = _quantity(values.get("quantity"))
+        quantity = quantity_of(values.get("quantity"))
         if isinstance(quantity, str):
             errors["quantity"] = quantity
         elif quantity is not None:
             clean["quantity"] = quantity
+    if submission.has_rows():
+        from chalicelib.inquiries.line_items import rows_of
+
+        rows, row_errors = rows_of(submission)
+        errors.update(row_errors)
+        if rows:
+            clean["items"] = rows
+        if rows or row_errors:
+            for name in ("product", "quantity"):  # one row or many, never both kinds
+                if name in clean:
+                    errors[name] = "cannot be sent with items (make it a row)"
     if errors:
         from chalicelib.inquiries.texts import in_locale
 
@@ -237,7 +273,30 @@ def validate(
     return Inquiry(**clean)
 
 
-def _quantity(raw: Any) -> int | str | None:
+def clean_text(
+    raw: Any, max_length: int, multi_line: bool = False, header: bool = False
+) -> tuple[str, str | None]:
+    """A sent (non-blank) value trimmed and NFC-normalized, or what is wrong with it."""
+    if not isinstance(raw, str):
+        return "", "must be a string"
+    text = unicodedata.normalize("NFC", raw.strip())
+    forbidden = _MULTI_LINE_FORBIDDEN if multi_line else _SINGLE_LINE_FORBIDDEN
+    if _SURROGATE.search(text):
+        return text, "contains characters that are not valid text"
+    if forbidden.search(text):
+        return text, (
+            "must not contain control characters"
+            if multi_line
+            else "must be a single line (no line breaks or control characters)"
+        )
+    if len(text) > max_length:
+        return text, f"must be at most {max_length} characters"
+    if header and "=?" in text:
+        return text, "must not contain the characters =?"
+    return text, None
+
+
+def quantity_of(raw: Any) -> int | str | None:
     """The quantity, None when absent, or a sentence saying what is wrong."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None

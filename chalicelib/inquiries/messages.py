@@ -11,12 +11,15 @@ from chalicelib.mail import Email, Templates
 from chalicelib.origins import url_on_allowed_origin
 from chalicelib.settings import RoutingRule, Settings
 
+# Product and quantity are a row of the items table (Inquiry.rows).
 DETAIL_FIELDS = (
     ("Company", "company"),
     ("Country", "country"),
     ("Phone", "phone"),
-    ("Product", "product"),
-    ("Quantity", "quantity"),
+    ("WhatsApp", "whatsapp"),
+    ("WeChat", "wechat"),
+    ("Incoterm", "incoterm"),
+    ("Port", "destination_port"),
     ("Language", "locale"),
 )
 ACK_SUBJECTS = {
@@ -29,27 +32,34 @@ MAX_SUBJECT = 180
 def recipients(
     lead: Lead, default: tuple[str, ...], rules: tuple[RoutingRule, ...]
 ) -> tuple[str, ...]:
-    """Routing rules pick recipients by country or product; no match -> the default list."""
+    """Routing rules pick recipients by country or product (any row's part number or
+    description); no match -> the default list."""
     chosen: list[str] = []
     for rule in rules:
-        value = str(getattr(lead.inquiry, rule.field) or "")
-        if rule.match.lower() in value.lower():
+        if rule.field == "product":
+            rows = lead.inquiry.rows
+            values = [v for row in rows for v in (row.part_number, row.description) if v]
+        else:
+            values = [str(getattr(lead.inquiry, rule.field) or "")]
+        if any(rule.match.lower() in value.lower() for value in values):
             chosen.extend(address for address in rule.to if address not in chosen)
     return tuple(chosen) or default
 
 
 def sales_subject(lead: Lead) -> str:
-    """Who and what at a glance: name, company, country, product."""
+    """Who and what at a glance: name, company, country, the first part and how many more."""
     inquiry = lead.inquiry
     who = ", ".join(str(v) for v in (inquiry.name, inquiry.company, inquiry.country) if v)
     subject = f"Inquiry from {who}"
-    if inquiry.product:
-        subject += f": {inquiry.product}"
-        if inquiry.quantity:
-            subject += f" × {inquiry.quantity}"
-    if len(subject) > MAX_SUBJECT:
-        subject = subject[: MAX_SUBJECT - 1] + "…"
-    return subject
+    rows = inquiry.rows
+    if rows and rows[0].label:
+        subject += f": {rows[0].label}"
+        if rows[0].quantity:
+            subject += f" × {rows[0].quantity}"
+    more = f" and {len(rows) - 1} more part{'s' if len(rows) > 2 else ''}" if len(rows) > 1 else ""
+    if len(subject) + len(more) > MAX_SUBJECT:  # the count of parts is never cut off
+        subject = subject[: MAX_SUBJECT - len(more) - 1] + "…"
+    return subject + more
 
 
 def template_view(lead: Lead) -> dict[str, Any]:
@@ -57,6 +67,22 @@ def template_view(lead: Lead) -> dict[str, Any]:
     view: dict[str, Any] = dict(lead.inquiry.__dict__)
     view.update(id=lead.id, received_at=lead.received_iso)
     return view
+
+
+def rows_of(lead: Lead) -> list[dict[str, Any]]:
+    """The items table: every cell as text ("" when empty), and the row as one line."""
+    return [
+        {
+            "n": n,
+            "part_number": row.part_number or "",
+            "description": row.description or "",
+            "quantity": "" if row.quantity is None else str(row.quantity),
+            "unit": row.unit or "",
+            "price": f"{row.target_price} {row.currency}" if row.target_price else "",
+            "line": f"{n:>2}. {row.summary()}",
+        }
+        for n, row in enumerate(lead.inquiry.rows, 1)
+    ]
 
 
 def details_of(lead: Lead) -> list[tuple[str, Any]]:
@@ -76,6 +102,7 @@ def sales_notification(
     context = {
         "lead": template_view(lead),
         "details": details,
+        "rows": rows_of(lead),
         "stored": stored,
         "reply_subject": f"Re: your inquiry {lead.id}",
         # Only the site's own pages are links; any other URL is shown as text, so a
@@ -99,11 +126,13 @@ def plain_sales_notification(lead: Lead, settings: Settings, stored: bool = True
     visitor typed written out as text. Built without Jinja2 or the header registry, so a
     stored lead always has an email that can reach sales."""
     values = lead.inquiry.as_dict()
+    values.pop("items", None)  # one line each, below
     lines = [
         f"New inquiry {lead.id} (plain copy: the formatted email could not be built)",
         "" if stored else "!! The lead database was unavailable: this email is the only copy.",
         "",
         *(f"{key}: {value}" for key, value in values.items() if value != ""),
+        *(f"item {n}: {row.summary()}" for n, row in enumerate(lead.inquiry.items, 1)),
         "",
         f"Reference: {lead.id} · received {lead.received_iso} (UTC)",
         "Reply by writing to the address above yourself (no Reply-To on this copy).",
@@ -142,6 +171,7 @@ def held_back_summary(leads: list[Lead], settings: Settings, templates: Template
             {
                 "lead": template_view(lead),
                 "details": details_of(lead),
+                "rows": rows_of(lead),
             }
             for lead in leads
         ],

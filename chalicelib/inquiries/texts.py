@@ -26,7 +26,22 @@ FIELD_NAMES_ZH = {
     "locale": "语言",
     "redirect": "跳转地址",
     "cf-turnstile-response": "人机验证",
+    "incoterm": "贸易术语",
+    "destination_port": "目的港",
+    "whatsapp": "WhatsApp 号码",
+    "wechat": "微信号",
+    "items": "配件清单",
 }
+# items[3].quantity -> 第 4 行的数量 (rows are counted from 1 for people)
+ROW_FIELD_NAMES_ZH = {
+    "part_number": "零件号（OE 号）",
+    "description": "描述",
+    "quantity": "数量",
+    "unit": "单位",
+    "target_price": "目标价格",
+    "currency": "币种",
+}
+_ROW_NAME = re.compile(r"items\[([0-9]+)\](?:\.(\w+))?\Z")
 
 # (English fragment as fields.py writes it, as a pattern) -> Chinese sentence; {f} is the
 # field's name, {0}... the pattern's groups.
@@ -45,6 +60,39 @@ _FRAGMENTS_ZH: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"must be en or zh"), "{f}必须是 en 或 zh。"),
     (re.compile(r"must be a whole number from 1 to ([\d,]+)"), "{f}必须是 1 到 {0} 之间的整数。"),
     (re.compile(r"the anti-robot check failed.*"), "{f}未通过，请重试。"),
+    (re.compile(r"cannot be sent with items.*"), "{f}不能与配件清单同时填写，请填在清单的一行里。"),
+    (re.compile(r"must be one of (.+)"), "{f}必须是以下之一：{0}。"),
+    (
+        re.compile(r"must be a phone number of 7 to 15 digits.*"),
+        "{f}必须是 7 到 15 位数字的电话号码（可包含 +、空格、-、.、括号）。",
+    ),
+    (
+        re.compile(r"must be a WeChat ID.*"),
+        "{f}必须是 6 到 20 位的微信号：字母、数字、_ 或 -，以字母开头。",
+    ),
+    (re.compile(r"must have at most (\d+) rows"), "{f}最多 {0} 行。"),
+    (re.compile(r"must be sent as an array or as .*"), "{f}只能以数组或 items[N] 字段之一提交。"),
+    (re.compile(r"must be numbered .*"), "{f}的行号必须从 items[0] 起连续编号。"),
+    (re.compile(r"must be an array of rows \(objects\)"), "{f}必须是由对象组成的数组。"),
+    (
+        re.compile(r"must be an array of rows \(objects\): row (\d+) is not one"),
+        "{f}必须是由对象组成的数组（items[{0}] 不是对象）。",
+    ),
+    (
+        re.compile(r"must be sent as fields named items\[N\]\.field, N from 0 to (\d+)"),
+        "{f}的字段名必须是 items[N].字段名，N 为 0 到 {0}。",
+    ),
+    (re.compile(r"has unknown fields: (.+)"), "{f}含有未知字段：{0}。"),
+    (re.compile(r"is required \(or a description\)"), "请填写{f}或描述。"),
+    (re.compile(r"is required with a target_price"), "填写目标价格时必须填写{f}。"),
+    (
+        re.compile(r"must be a three-letter ISO 4217 code like USD"),
+        "{f}必须是三个字母的 ISO 4217 货币代码，例如 USD。",
+    ),
+    (
+        re.compile(r"must be a price above 0 with at most 2 decimals, like 12.50"),
+        "{f}必须是大于 0、最多两位小数的价格，例如 12.50。",
+    ),
 ]
 # email-validator's sentences (and email_check's own) -> Chinese.
 _EMAIL_ZH: list[tuple[re.Pattern[str], str]] = [
@@ -79,8 +127,18 @@ def in_locale(errors: dict[str, str], locale: str) -> dict[str, str]:
     return {name: field_error_zh(name, message) for name, message in errors.items()}
 
 
+def field_label_zh(name: str) -> str:
+    row = _ROW_NAME.match(name)
+    if row is None:
+        return FIELD_NAMES_ZH.get(name, name)
+    number, field = int(row.group(1)) + 1, row.group(2)
+    if field is None:
+        return f"第 {number} 行"
+    return f"第 {number} 行的{ROW_FIELD_NAMES_ZH.get(field, field)}"
+
+
 def field_error_zh(name: str, message: str) -> str:
-    label = FIELD_NAMES_ZH.get(name, name)
+    label = field_label_zh(name)
     for pattern, sentence in _FRAGMENTS_ZH:
         match = pattern.fullmatch(message)
         if match:

@@ -164,7 +164,7 @@ def lead_of(row: dict[str, Any]) -> Lead:
     return Lead(
         id=str(row["id"]),
         received_at=epoch_of(row.get("received_at")) or 0,
-        inquiry=Inquiry(**values),
+        inquiry=Inquiry.of(values),
         status=Status(row["status"]),
         expires_at=int(row.get("expires_at", 0)),
         spam=bool(row.get("spam", False)),

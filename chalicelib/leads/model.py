@@ -32,6 +32,36 @@ MARKS = (Status.CONTACTED, Status.CLOSED)
 
 
 @dataclass(frozen=True)
+class LineItem:
+    """One row of a request for quotation (chalicelib/inquiries/line_items.py)."""
+
+    part_number: str | None = None  # OE/OEM number or the buyer's own code
+    description: str | None = None
+    quantity: int | None = None
+    unit: str | None = None  # one of line_items.UNITS
+    target_price: str | None = None  # decimal text ("12.50"), never a float
+    currency: str | None = None  # ISO 4217, upper-case; only with a target_price
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    @property
+    def label(self) -> str | None:
+        return self.part_number or self.description
+
+    def summary(self) -> str:
+        """One line for people (text email, CSV, `leads show`): 2 pcs × 4711-A (pad) @ 1.50 USD"""
+        what = self.part_number or ""
+        if self.description:
+            what = f"{what} ({self.description})" if what else self.description
+        amount = " ".join(str(v) for v in (self.quantity, self.unit) if v is not None)
+        text = " × ".join(part for part in (amount, what) if part)
+        if self.target_price:
+            text += f" @ {self.target_price} {self.currency}"
+        return text
+
+
+@dataclass(frozen=True)
 class Inquiry:
     """What the visitor sent, validated (chalicelib/inquiries/fields.py)."""
 
@@ -46,9 +76,31 @@ class Inquiry:
     quantity: int | None = None
     page: str | None = None
     redirect: str | None = None  # where a form post goes next; not part of the lead
+    # A request for quotation: rows, and how and where to ship (issue 12).
+    items: tuple[LineItem, ...] = ()
+    incoterm: str | None = None  # Incoterms 2020, upper-case
+    destination_port: str | None = None
+    whatsapp: str | None = None
+    wechat: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+        values = {k: v for k, v in self.__dict__.items() if v is not None and k != "items"}
+        if self.items:
+            values["items"] = [row.as_dict() for row in self.items]
+        return values
+
+    @property
+    def rows(self) -> tuple[LineItem, ...]:
+        """The rows to show: `items`, or today's single product/quantity as one row."""
+        if self.items or not (self.product or self.quantity):
+            return self.items
+        return (LineItem(description=self.product, quantity=self.quantity),)
+
+    @classmethod
+    def of(cls, values: dict[str, Any]) -> Inquiry:
+        """From plain values (a stored item): rows as LineItems."""
+        rows = tuple(LineItem(**row) for row in values.get("items") or ())
+        return cls(**{**values, "items": rows})
 
 
 INQUIRY_FIELDS = tuple(f.name for f in fields(Inquiry) if f.name != "redirect")
