@@ -64,41 +64,38 @@ def load_strings(path: Path = STRINGS_FILE) -> dict[str, dict[str, str]]:
 
 
 TEXT = load_strings()
-# The inquiry form's fields, in order: (name, input type, autocomplete, maxlength, required,
-# wide). NO_SCRIPT_FIELDS are the one row a browser without JavaScript sends; with it, the
-# line-item table (ITEM_COLUMNS) and the uploader take their place (site/assets/contact.js).
-CONTACT_FIELDS: list[tuple[str, str, str, int, bool, bool]] = [
-    ("name", "text", "name", 100, True, False),
-    ("email", "email", "email", 254, True, False),
-    ("company", "text", "organization", 200, False, False),
-    ("country", "text", "country-name", 100, False, False),
-    ("phone", "tel", "tel", 40, False, False),
-    ("whatsapp", "tel", "off", 40, False, False),
-    ("wechat", "text", "off", 40, False, False),
+# The inquiry form's fields, in order: (name, input type, autocomplete, required, wide); the
+# lengths and choices are the API's (chalicelib/inquiries). NO_SCRIPT_FIELDS are the one row
+# a browser without JavaScript sends; with it, the line-item table and the uploader take
+# their place (site/assets/contact.js).
+CONTACT_FIELDS: list[tuple[str, str, str, bool, bool]] = [
+    ("name", "text", "name", True, False),
+    ("email", "email", "email", True, False),
+    ("company", "text", "organization", False, False),
+    ("country", "text", "country-name", False, False),
+    ("phone", "tel", "tel", False, False),
+    ("whatsapp", "tel", "off", False, False),
+    ("wechat", "text", "off", False, False),
 ]
-NO_SCRIPT_FIELDS: list[tuple[str, str, str, int, bool, bool]] = [
-    ("quantity", "number", "off", 0, False, False),
-    ("product", "text", "off", 200, False, True),
+NO_SCRIPT_FIELDS: list[tuple[str, str, str, bool, bool]] = [
+    ("quantity", "number", "off", False, False),
+    ("product", "text", "off", False, True),
 ]
-SHIPPING_FIELDS: list[tuple[str, str, str, int, bool, bool]] = [
-    ("incoterm", "select", "off", 0, False, False),
-    ("destination_port", "text", "off", 100, False, False),
+SHIPPING_FIELDS: list[tuple[str, str, str, bool, bool]] = [
+    ("incoterm", "select", "off", False, False),
+    ("destination_port", "text", "off", False, False),
 ]
-MESSAGE_FIELD = ("message", "textarea", "off", 5000, True, True)
-FORM_FIELDS = [*CONTACT_FIELDS, *NO_SCRIPT_FIELDS, *SHIPPING_FIELDS, MESSAGE_FIELD]
-INCOTERMS = ("EXW", "FCA", "FAS", "FOB", "CFR", "CIF", "CPT", "CIP", "DAP", "DPU", "DDP")
-# A line item's cells: (name, input type, maxlength).
-ITEM_COLUMNS: list[tuple[str, str, int]] = [
-    ("part_number", "text", 100),
-    ("description", "text", 200),
-    ("quantity", "number", 0),
-    ("unit", "select", 0),
-    ("target_price", "decimal", 20),
-    ("currency", "select", 0),
+MESSAGE_FIELD = ("message", "textarea", "off", True, True)
+# A line item's cells: (name, input type); the table's columns in order.
+ITEM_COLUMNS: list[tuple[str, str]] = [
+    ("part_number", "text"),
+    ("description", "text"),
+    ("quantity", "number"),
+    ("unit", "select"),
+    ("target_price", "decimal"),
+    ("currency", "select"),
 ]
-MAX_ITEMS = 50
-UNITS = ("pcs", "sets", "pairs", "boxes", "cartons", "kg")
-CURRENCIES = ("USD", "EUR", "CNY", "GBP", "JPY", "AED")
+CURRENCIES = ("USD", "EUR", "CNY", "GBP", "JPY", "AED")  # the API takes any ISO 4217 code
 # The uploader's limits and types; the API checks them again (and decides).
 UPLOAD_LIMITS = {"count": 5, "each": 10, "total": 20}  # files, MB per file, MB in all
 UPLOAD_TYPES = {
@@ -429,19 +426,7 @@ class _Renderer:
             "/contact.html",
             title=t["contact.title"],
             description=t["contact.description"].format(company=COMPANY),
-            contact_fields=CONTACT_FIELDS,
-            no_script_fields=NO_SCRIPT_FIELDS,
-            shipping_fields=SHIPPING_FIELDS,
-            message_field=MESSAGE_FIELD,
-            incoterms=INCOTERMS,
-            item_columns=ITEM_COLUMNS,
-            units=UNITS,
-            currencies=CURRENCIES,
-            uploader={
-                "limits": UPLOAD_LIMITS,
-                "types": UPLOAD_TYPES,
-                "max_items": MAX_ITEMS,
-            },
+            **_form(),
             accept=",".join(
                 sorted({f".{ext}" for ext in UPLOAD_TYPES} | set(UPLOAD_TYPES.values()))
             ),
@@ -516,6 +501,29 @@ class _Renderer:
         }
         values["page_path"] = path
         return self.env.get_template(f"{name}.j2").render(values) + "\n"
+
+
+def _form() -> dict[str, Any]:
+    """The contact form's fields with the API's own lengths and choices (one source)."""
+    from chalicelib.inquiries.fields import INCOTERMS, TEXT_FIELDS
+    from chalicelib.inquiries.line_items import MAX_ROWS, ROW_TEXT, UNITS
+
+    def sized(fields: list[tuple[str, str, str, bool, bool]]) -> list[tuple[Any, ...]]:
+        return [
+            (n, kind, auto, TEXT_FIELDS.get(n, (0,))[0], *rest) for n, kind, auto, *rest in fields
+        ]
+
+    return {
+        "contact_fields": sized(CONTACT_FIELDS),
+        "no_script_fields": sized(NO_SCRIPT_FIELDS),
+        "shipping_fields": sized(SHIPPING_FIELDS),
+        "message_field": sized([MESSAGE_FIELD])[0],
+        "incoterms": INCOTERMS,
+        "item_columns": [(n, kind, ROW_TEXT.get(n, 0)) for n, kind in ITEM_COLUMNS],
+        "units": UNITS,
+        "currencies": CURRENCIES,
+        "uploader": {"limits": UPLOAD_LIMITS, "types": UPLOAD_TYPES, "max_items": MAX_ROWS},
+    }
 
 
 def _script_strings(lang: str) -> dict[str, str]:
