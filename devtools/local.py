@@ -77,6 +77,8 @@ class LocalService:
         else:
             self.endpoint_url = options.endpoint_url or self._start_moto()
             _use_endpoint(self.endpoint_url)
+        # where the browser uploads attachments (presigned POSTs): the site's CSP allows it
+        self._urls["uploads"] = "https://*.amazonaws.com" if options.use_aws else self.endpoint_url
         site = self._serve_site()
         self.site_url = self._urls["site"] = f"http://{options.host}:{site.server_address[1]}"
         settings_env = self.settings_env = self._settings_env()
