@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.leads.model import CLAIM_LEASE_SECONDS, Lead, Status
+from chalicelib.leads.model import CLAIM_LEASE_SECONDS, Lead, LineItem, Status
 from chalicelib.leads.store import Admission, Duplicate, Outcome, RateLimited
 from tests.data import HANS
 
@@ -39,9 +39,10 @@ class LeadStoreContract:
         ip_limit: int = 100,
         email_limit: int = 100,
         ack_limit: int = 100,
+        inquiry: Any = INQUIRY,
     ) -> tuple[Lead, Any]:
         lead_id = f"01KCVY8Z4Q5M7T0V2W3X4Y{number:04d}"
-        lead = Lead.new(INQUIRY, lead_id, clock.now, spam=False, retention_days=730)
+        lead = Lead.new(inquiry, lead_id, clock.now, spam=False, retention_days=730)
         admitted = store.admit(
             Admission(
                 lead=lead,
@@ -69,6 +70,26 @@ class LeadStoreContract:
         assert read.status == Status.PENDING and read.claim_token
         assert read.next_attempt_at == int(clock.now) + CLAIM_LEASE_SECONDS
         assert store.get("01KCVY8Z4Q5M7T0V2W3X4Y9999") is None
+
+    def test_a_request_for_quotation_reads_back_with_every_row(
+        self, store: Any, clock: Any
+    ) -> None:
+        rfq = replace(
+            INQUIRY,
+            product=None,
+            quantity=None,
+            items=(
+                LineItem("4711-A", "Bremsbelag <vorne>", 2, "sets", "12.50", "EUR"),
+                LineItem(description="刹车盘", quantity=10_000_000),
+            ),
+            incoterm="FOB",
+            destination_port="Ningbo",
+            whatsapp="+86 138 0013 8000",
+            wechat="hans_m",
+        )
+        lead, _ = self.take(store, clock, inquiry=rfq)
+        assert store.get(lead.id) == lead
+        assert store.get(lead.id).inquiry.items[0].target_price == "12.50"  # text, no float
 
     def test_the_same_key_from_the_same_client_replays_the_first_lead(
         self, store: Any, clock: Any

@@ -14,6 +14,7 @@ routes.py accepts an `Origin` equal to the request's own host for that reason.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from html import escape
 from typing import Any
@@ -31,6 +32,16 @@ LABELS = {
         "phone": "Phone",
         "quantity": "Quantity",
         "product": "Part name or OE number",
+        "whatsapp": "WhatsApp",
+        "wechat": "WeChat ID",
+        "incoterm": "Incoterm (e.g. FOB)",
+        "destination_port": "Destination port",
+        "item": "Item {n}",
+        "part_number": "Part number (OE)",
+        "description": "Description",
+        "unit": "Unit",
+        "target_price": "Target price",
+        "currency": "Currency",
         "message": "Message",
         "required": "(required)",
         "optional": "(optional)",
@@ -60,6 +71,16 @@ LABELS = {
         "phone": "电话",
         "quantity": "数量",
         "product": "配件名称或 OE 号",
+        "whatsapp": "WhatsApp 号码",
+        "wechat": "微信号",
+        "incoterm": "贸易术语（如 FOB）",
+        "destination_port": "目的港",
+        "item": "第 {n} 行",
+        "part_number": "零件号（OE 号）",
+        "description": "描述",
+        "unit": "单位",
+        "target_price": "目标价格",
+        "currency": "币种",
         "message": "留言",
         "required": "（必填）",
         "optional": "（选填）",
@@ -87,10 +108,17 @@ FIELDS = [
     ("company", "text", False, False),
     ("country", "text", False, False),
     ("phone", "tel", False, False),
+    ("whatsapp", "tel", False, False),
+    ("wechat", "text", False, False),
     ("quantity", "text", False, False),
     ("product", "text", False, False),
+    ("incoterm", "text", False, False),
+    ("destination_port", "text", False, False),
     ("message", "textarea", True, True),
 ]
+# The line items typed (items[N].field), shown again as rows numbered from 0.
+ROW_INPUTS = ("part_number", "description", "quantity", "unit", "target_price", "currency")
+_ROW_KEY = re.compile(r"items\[(0|[1-9][0-9]?)\]\.(\w+)\Z")
 CARRIED = ("page", "redirect", "locale")  # hidden fields sent again as they came
 
 STYLE = """
@@ -129,10 +157,16 @@ def invalid_page(
     """The form again, as typed, with the errors; `origins` (the site's) may receive the
     redirect that follows a successful post."""
     t = LABELS[locale]
-    known = {name for name, *_ in FIELDS}
-    summary = [  # in the order of the form
-        f'<li><a href="#f-{name}">{escape(errors[name])}</a></li>'
-        for name, *_ in FIELDS
+    rows = _typed_rows(values)
+    # (field name as sent, its input's id) in the order of the form
+    order = [(name, name) for name, *_ in FIELDS[:-1]]
+    for k, (index, _) in enumerate(rows):
+        order += [(f"items[{index}].{f}", f"items-{k}-{f}") for f in ROW_INPUTS]
+    order.append((FIELDS[-1][0], FIELDS[-1][0]))
+    known = {name for name, _ in order}
+    summary = [
+        f'<li><a href="#f-{anchor}">{escape(errors[name])}</a></li>'
+        for name, anchor in order
         if name in errors
     ]
     other = [f"<li>{escape(m)}</li>" for name, m in errors.items() if name not in known]
@@ -147,27 +181,33 @@ def invalid_page(
         ' enctype="application/x-www-form-urlencoded" accept-charset="utf-8" novalidate>',
     ]
     for name, kind, required, multi_line in FIELDS:
-        value = _text(values.get(name))
-        error = errors.get(name)
+        if multi_line:  # the message comes after the rows
+            for k, (index, typed) in enumerate(rows):
+                parts.append(f"<fieldset><legend>{escape(t['item'].format(n=k + 1))}</legend>")
+                for field in ROW_INPUTS:
+                    error = errors.get(f"items[{index}].{field}")
+                    parts += _input(
+                        f"items[{k}].{field}",
+                        f"items-{k}-{field}",
+                        t[field],
+                        "",
+                        "text",
+                        typed.get(field, ""),
+                        error,
+                        False,
+                    )
+                parts.append("</fieldset>")
         marker = t["required"] if required else t["optional"]
-        described = f' aria-invalid="true" aria-describedby="f-{name}-error"' if error else ""
-        parts.append('<div class="field">')
-        parts.append(
-            f'<label for="f-{name}">{escape(t[name])} <span>{escape(marker)}</span></label>'
+        parts += _input(
+            name,
+            name,
+            t[name],
+            marker,
+            kind,
+            _text(values.get(name)),
+            errors.get(name),
+            multi_line,
         )
-        if multi_line:
-            parts.append(
-                f'<textarea id="f-{name}" name="{name}" rows="6"{described}>'
-                f"{escape(value)}</textarea>"
-            )
-        else:
-            parts.append(
-                f'<input id="f-{name}" name="{name}" type="{kind}"'
-                f' value="{escape(value)}"{described}>'
-            )
-        if error:
-            parts.append(f'<p id="f-{name}-error" class="error">{escape(error)}</p>')
-        parts.append("</div>")
     parts.append(
         f'<div class="hp" aria-hidden="true"><label for="f-website">{escape(t["honeypot"])}</label>'
         f'<input id="f-website" name="website" type="text" tabindex="-1" autocomplete="off"'
@@ -180,6 +220,46 @@ def invalid_page(
     parts.append(f'<button type="submit">{escape(t["submit"])}</button></form>')
     parts.append(_back(t, back))
     return _page(422, locale, t["invalid.title"], "".join(parts), form_targets=origins)
+
+
+def _input(
+    name: str,
+    anchor: str,
+    label: str,
+    marker: str,
+    kind: str,
+    value: str,
+    error: str | None,
+    multi_line: bool,
+) -> list[str]:
+    """One labelled field, its error next to it."""
+    described = f' aria-invalid="true" aria-describedby="f-{anchor}-error"' if error else ""
+    marked = f" <span>{escape(marker)}</span>" if marker else ""
+    parts = ['<div class="field">', f'<label for="f-{anchor}">{escape(label)}{marked}</label>']
+    if multi_line:
+        parts.append(
+            f'<textarea id="f-{anchor}" name="{escape(name)}" rows="6"{described}>'
+            f"{escape(value)}</textarea>"
+        )
+    else:
+        parts.append(
+            f'<input id="f-{anchor}" name="{escape(name)}" type="{kind}"'
+            f' value="{escape(value)}"{described}>'
+        )
+    if error:
+        parts.append(f'<p id="f-{anchor}-error" class="error">{escape(error)}</p>')
+    parts.append("</div>")
+    return parts
+
+
+def _typed_rows(values: Mapping[str, Any]) -> list[tuple[int, dict[str, str]]]:
+    """(index as sent, the row's values) for each items[N].field row, in index order."""
+    rows: dict[int, dict[str, str]] = {}
+    for key, value in values.items():
+        match = _ROW_KEY.match(key)
+        if match and int(match.group(1)) < 50 and match.group(2) in ROW_INPUTS:
+            rows.setdefault(int(match.group(1)), {})[match.group(2)] = _text(value)
+    return sorted(rows.items())
 
 
 def message_page(

@@ -40,6 +40,19 @@ def test_categories_are_one_query_cold_and_none_warm(client: Any, counter: Any) 
     assert calls_of(client, counter, "/news/categories") == []
 
 
+def test_an_inquiry_with_fifty_rows_costs_what_any_inquiry_costs(client: Any, counter: Any) -> None:
+    row = {"part_number": "04465-33450", "description": "Brake pads", "quantity": 200}
+    rfq = {k: v for k, v in BUYER.items() if k not in ("product", "quantity")}
+    for body in (BUYER, {**rfq, "items": [row] * 50, "incoterm": "FOB"}):
+        counter.reset()
+        assert post_json(client, body).status_code == 201
+        assert counter.calls == [
+            "dynamodb.TransactWriteItems",  # the lead, its rows and the rate counters
+            "sesv2.SendEmail",
+            "dynamodb.UpdateItem",  # sent
+        ]
+
+
 def test_no_request_path_ever_scans(client: Any, counter: Any) -> None:
     counter.reset()
     for path in [

@@ -84,6 +84,30 @@ def test_browser_form_post_with_errors_gets_the_form_again_as_a_page(api: Any) -
     assert sent_emails() == []
 
 
+def test_the_form_page_keeps_the_typed_rows_each_error_next_to_its_field(api: Any) -> None:
+    fields = {
+        **{k: v for k, v in BUYER.items() if k not in ("product", "quantity")},
+        "locale": "zh",
+        "wechat": "wang_fang",
+        "items[0].part_number": "04465-33450",
+        "items[0].quantity": "0",
+        "items[1].description": '后视镜 <b>"左"</b>',
+        "items[1].quantity": "2",
+    }
+    response = post_form(api, fields, **BROWSER)
+
+    assert response.status_code == 422
+    page = response.body.decode("utf-8")
+    assert (
+        '<a href="#f-items-0-quantity">第 1 行的数量必须是 1 到 10,000,000 之间的整数。</a>' in page
+    )
+    assert 'id="f-items-0-quantity" name="items[0].quantity" type="text" value="0"' in page
+    assert '<p id="f-items-0-quantity-error" class="error">第 1 行的数量' in page
+    assert 'name="items[1].description" type="text" value="后视镜 &lt;b&gt;&quot;左&quot;' in page
+    assert 'name="wechat" type="text" value="wang_fang"' in page
+    assert "<legend>第 2 行</legend>" in page
+
+
 def test_the_corrected_form_sent_from_the_api_page_is_taken(api: Any, settings: Any) -> None:
     fields = {**BUYER, "redirect": f"{SITE}/thanks.html"}
     own = {"Origin": "http://localhost", "Host": "localhost", **BROWSER}

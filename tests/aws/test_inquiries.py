@@ -193,6 +193,53 @@ def test_plain_form_post_without_redirect_gets_201(api: Any, settings: Any) -> N
     assert lead_items(settings)[0]["quantity"] == 200
 
 
+def test_a_form_with_a_table_of_parts_is_stored_as_rows_and_mailed_as_a_table(
+    api: Any, settings: Any
+) -> None:
+    rows = {
+        "items[0].part_number": "04465-33450",
+        "items[0].description": "Brake pads <front>",
+        "items[0].quantity": "200",
+        "items[0].unit": "sets",
+        "items[0].target_price": "12.5",
+        "items[0].currency": "usd",
+        "items[1].part_number": "43512-0K090",
+        "items[1].quantity": "50",
+        "items[1].currency": "USD",
+        "items[2].part_number": "",  # a blank row of the form's fixed table
+        "items[2].quantity": "",
+    }
+    values = {k: v for k, v in BUYER.items() if k not in ("product", "quantity")}
+    shipping = {"incoterm": "cif", "destination_port": "Hamburg", "wechat": "hans_m"}
+    assert post_form(api, {**values, **rows, **shipping}).status_code == 201
+    (lead,) = lead_items(settings)
+    assert lead["items"] == [
+        {
+            "part_number": "04465-33450",
+            "description": "Brake pads <front>",
+            "quantity": 200,
+            "unit": "sets",
+            "target_price": "12.5",
+            "currency": "USD",
+        },
+        {"part_number": "43512-0K090", "quantity": 50},
+    ]
+    assert (lead["incoterm"], lead["destination_port"], lead["wechat"]) == (
+        "CIF",
+        "Hamburg",
+        "hans_m",
+    )
+    message = only_email()
+    assert message["Subject"] == (
+        "Inquiry from Hans Müller, Autoteile Nord GmbH, Germany: 04465-33450 × 200 and 1 more part"
+    )
+    text, html = body_of(message, "plain").replace("\r\n", "\n"), body_of(message, "html")
+    assert (
+        " 1. 200 sets × 04465-33450 (Brake pads <front>) @ 12.5 USD\n 2. 50 × 43512-0K090" in text
+    )
+    assert "<td>Brake pads &lt;front&gt;</td>" in html and "Incoterm: CIF" in text
+
+
 def test_form_post_with_allowed_redirect_gets_303_with_the_id(api: Any, settings: Any) -> None:
     response = post_form(api, {**BUYER, "redirect": f"{SITE}/thanks.html?lang=zh"})
     assert response.status_code == 303
