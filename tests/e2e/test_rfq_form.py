@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.audits import axe_violations
-from tests.e2e.harness import sales_email, screenshot
+from tests.e2e.harness import sales_email, screenshot, tiny_jpeg, tiny_pdf
 
 SALES = "sales@vigorautomobile.com"
 PREFIX = {"en": "", "zh": "/zh"}
@@ -43,45 +43,6 @@ ROWS = [
     {"part_number": "04465-0K240", "description": "Brake pads, front", "quantity": "50"},
     {"part_number": "", "description": "Wiper blade 24 inch", "quantity": "300"},
 ]
-
-
-def tiny_pdf() -> bytes:
-    """A one-page PDF with a correct cross-reference table."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
-
-
-def tiny_jpeg(page: Any) -> bytes:
-    """An 8 × 8 JPEG, encoded by the browser itself."""
-    data_url = page.evaluate(
-        """() => {
-            const canvas = document.createElement("canvas");
-            canvas.width = canvas.height = 8;
-            const context = canvas.getContext("2d");
-            context.fillStyle = "#0b3d91";
-            context.fillRect(0, 0, 8, 8);
-            return canvas.toDataURL("image/jpeg");
-        }"""
-    )
-    import base64
-
-    return base64.b64decode(data_url.split(",", 1)[1])
 
 
 def fill_row(page: Any, index: int, row: dict[str, str]) -> None:
@@ -168,7 +129,8 @@ def test_rows_are_added_and_removed_from_the_keyboard(page: Any, service: Any) -
     page.keyboard.press("Enter")
     page.keyboard.type("B-2")
 
-    part = page.locator("#items tbody tr td[data-col=part_number] input")
+    part = page.locator("#items tbody td[data-col=part_number] input")
+    expect(part.nth(1)).to_have_value("A-1")
     expect(page.get_by_label("Part number (OE/OEM), row 3")).to_have_value("B-2")
     page.get_by_role("button", name="Remove row 2").focus()
     page.keyboard.press("Enter")
