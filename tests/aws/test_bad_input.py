@@ -350,6 +350,79 @@ BAD_QUERIES = [
 
 # ---- regressions: each of these was a 500 or a lead never mailed, until fixed ------------
 
+ROW = {"part_number": "04465-33450", "quantity": 2}
+LINE_ITEMS = [
+    *[
+        inquiry(f"items as {label}", with_good(items=value), expect=422)
+        for label, value in [
+            ("string", "04465-33450"),
+            ("object", ROW),
+            ("number", 3),
+            ("51 rows", [ROW] * 51),
+            ("array of null", [None]),
+            ("array of arrays", [[ROW]]),
+            ("nested deeply", [[[[[[[[ROW]]]]]]]]),
+        ]
+    ],
+    *[
+        inquiry(f"row with {label}", with_good(items=[ROW, {**ROW, **change}]), expect=422)
+        for label, change in [
+            ("an unknown key", {"colour": "red"}),
+            ("quantity 0", {"quantity": 0}),
+            ("quantity 2.5", {"quantity": 2.5}),
+            ("quantity true", {"quantity": True}),
+            ("no quantity", {"quantity": None}),
+            ("no part number or description", {"part_number": ""}),
+            ("part number with CRLF", {"part_number": "A\r\nBcc: x@evil.test"}),
+            ("part number as encoded-word", {"part_number": "=?utf-8?q?pad?="}),
+            ("part number over 64", {"part_number": "x" * 65}),
+            ("price with 3 decimals", {"target_price": "1.234", "currency": "USD"}),
+            ("negative price", {"target_price": -1, "currency": "USD"}),
+            ("price as NaN text", {"target_price": "NaN", "currency": "USD"}),
+            ("price without currency", {"target_price": "12.50"}),
+            ("unknown unit", {"unit": "dozen"}),
+            ("currency of 2 letters", {"currency": "US", "target_price": "1"}),
+        ]
+    ],
+    inquiry("items with product", with_good(items=[ROW], product="x"), expect=422),
+    inquiry("bad incoterm", with_good(incoterm="FOB Ningbo"), expect=422),
+    inquiry("wechat with a space", with_good(wechat="hans m"), expect=422),
+    *[
+        inquiry(f"form {label}", urlencode(with_good(**fields)), FORM, expect=422)
+        for label, fields in [
+            ("row index of 13 digits", {"items[1000000000000].part_number": "A"}),
+            ("row index with a gap", {"items[1].part_number": "A", "items[1].quantity": "1"}),
+            ("row without a field name", {"items[0]": "A"}),
+            ("empty row index", {"items[].part_number": "A"}),
+        ]
+    ],
+    inquiry(
+        "hostile rows",
+        with_good(
+            items=[
+                {"part_number": "<script>x</script>", "quantity": 1},
+                {"description": "\u202eevil \u200f 刹车片 &amp;", "quantity": "10000000"},
+            ]
+        ),
+        expect=201,
+    ),
+    inquiry("empty items", with_good(items=[]), expect=201),
+    inquiry(
+        "form rows and a blank row",
+        urlencode(
+            with_good(
+                **{
+                    "items[0].part_number": "04465",
+                    "items[0].quantity": "2",
+                    "items[1].part_number": "",
+                    "items[1].quantity": "",
+                }
+            )
+        ),
+        FORM,
+        expect=201,
+    ),
+]
 REGRESSIONS = [
     inquiry("quantity of 5000 digits", with_good(quantity="9" * 5000), expect=422),
     inquiry(
@@ -1713,6 +1786,7 @@ HAND_WRITTEN = {
     "other content types are 415": CONTENT_TYPES,
     "wrong methods are 405": WRONG_METHODS,
     "bad query parameters and slugs are 400 or 404": BAD_QUERIES,
+    "bad line items are 422, hostile ones are taken": LINE_ITEMS,
     "inputs that once broke the service are answered properly": REGRESSIONS,
 }
 CORPUS = {**HAND_WRITTEN, **GENERATED}

@@ -33,7 +33,7 @@ from chalicelib.dynamo import from_item, to_item
 from chalicelib.ids import id_floor, new_id
 from chalicelib.inquiries.service import Submitted
 from chalicelib.leads.dynamodb import LeadsTable
-from chalicelib.leads.model import Inquiry, Status
+from chalicelib.leads.model import Inquiry, LineItem, Status
 from chalicelib.runtime import Runtime
 from chalicelib.settings import Settings
 from manage import main
@@ -517,9 +517,20 @@ def test_since_is_a_key_condition_on_the_time_ordered_ids() -> None:
 
 
 def test_leads_show_prints_every_field(dev: None, manage: Any) -> None:
-    lead_id = take(runtime(), 1, message="Line one\nLine two: 数量 200", company="北方汽配")
+    rows = (LineItem("4711-A", "刹车片", 2, "sets", "12.50", "USD"), LineItem("90915", quantity=9))
+    lead_id = take(
+        runtime(),
+        1,
+        message="Line one\nLine two: 数量 200",
+        company="北方汽配",
+        product=None,
+        items=rows,
+        incoterm="FOB",
+    )
     result = manage("leads", "show", lead_id.lower(), "--stage", STAGE)
     assert result.code == 0
+    assert "items:\n    1. 2 sets × 4711-A (刹车片) @ 12.50 USD\n    2. 9 × 90915\n" in result.out
+    assert "incoterm: FOB" in result.out
     assert f"id: {lead_id}" in result.out
     assert "status: sent" in result.out
     assert "company: 北方汽配" in result.out
@@ -527,6 +538,7 @@ def test_leads_show_prints_every_field(dev: None, manage: Any) -> None:
     assert "claim_token" not in result.out and "list_pk" not in result.out
     as_json = json.loads(manage("leads", "show", lead_id, "--json", "--stage", STAGE).out)
     assert as_json["message"] == "Line one\nLine two: 数量 200"
+    assert as_json["items"][1] == {"part_number": "90915", "quantity": 9}
 
 
 @pytest.mark.parametrize("command", ["show", "resend"])

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.inquiries.messages import acknowledgement, held_back_summary, sales_notification
-from chalicelib.leads.model import Inquiry, Lead
+from chalicelib.leads.model import Inquiry, Lead, LineItem
 from chalicelib.mail import TEMPLATES_DIR, Templates
 from chalicelib.settings import Settings
 from chalicelib.templating import Template, TemplateError, field_label
@@ -56,6 +56,15 @@ tricky = st.sampled_from(
 )
 value = st.one_of(text, tricky)
 optional = st.none() | value
+rows = st.builds(
+    LineItem,
+    part_number=optional,
+    description=optional,
+    quantity=st.none() | st.integers(1, 10_000_000),
+    unit=st.none() | st.sampled_from(["pcs", "sets"]),
+    target_price=st.none() | st.sampled_from(["12.50", "0.01"]),
+    currency=st.just("USD"),
+)
 
 
 @st.composite
@@ -71,6 +80,11 @@ def leads(draw: st.DrawFn) -> Lead:
         product=draw(optional),
         quantity=draw(st.none() | st.integers(0, 10_000_000)),
         page=draw(st.none() | st.sampled_from([f"{SITE}/c.html?a=1&b=<2>", "https://evil/x"])),
+        items=tuple(draw(st.lists(rows, max_size=3))),
+        incoterm=draw(st.none() | st.just("FOB")),
+        destination_port=draw(optional),
+        whatsapp=draw(optional),
+        wechat=draw(optional),
     )
     return Lead.new(
         inquiry, "01KCVY8Z4Q5M7T0V2W3X4Y5Z6A", 1_795_000_000, spam=False, retention_days=730
