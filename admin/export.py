@@ -51,6 +51,7 @@ COLUMNS = (
     "held_back",
     "updated_at",
     "expires_at",
+    "attachments",  # [{"name", "type", "size"}]; in CSV a JSON cell
 )
 BOM = "\ufeff"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -162,6 +162,11 @@ def show_lead(args: argparse.Namespace) -> int:
             for n, item in enumerate(lead.inquiry.items, 1):
                 print(f"    {n}. {item.summary()}")
             continue
+        if name == "attachments":
+            print("attachments:")
+            for file in value:
+                print(f"    {file['name']} ({file['type']}, {file['size']} bytes)")
+            continue
         text = str(value)
         if "\n" in text:
             print(f"{name}:")
@@ -266,7 +271,14 @@ def erase_leads(args: argparse.Namespace) -> int:
     verb = "would delete" if args.dry_run else "deleted"
     for lead in runtime.leads.erase(_stored_forms(address), dry_run=args.dry_run):
         removed += 1
-        print(f"{verb} lead {lead['id']} (received {lead['received_at']}, {lead['status']})")
+        files = int(lead.get("files") or 0)
+        if files and not args.dry_run:
+            _erase_files(runtime, str(lead["id"]), files)
+        with_files = f" and its {files} file{'s' if files != 1 else ''}" if files else ""
+        print(
+            f"{verb} lead {lead['id']}{with_files}"
+            f" (received {lead['received_at']}, {lead['status']})"
+        )
     if removed == 0:
         print(f"no leads stored for {address}")
     else:
@@ -280,6 +292,17 @@ def erase_leads(args: argparse.Namespace) -> int:
 
 
 # ---- helpers ------------------------------------------------------------------------
+
+
+def _erase_files(runtime: Runtime, lead_id: str, files: int) -> None:
+    """Delete an erased lead's files from the uploads bucket (leads/<id>/<n>)."""
+    attachments = runtime.attachments
+    if attachments is None:
+        raise CommandError(
+            f"lead {lead_id} had {files} file(s), but UPLOADS_BUCKET is not set: delete"
+            f" leads/{lead_id}/ from the stage's uploads bucket yourself"
+        )
+    attachments.erase(lead_id, files)
 
 
 def _filters(parser: argparse.ArgumentParser, since_help: str) -> None:

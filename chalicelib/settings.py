@@ -18,7 +18,7 @@ _SIMPLE_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # "ssm:/vigor-leads/prod/turnstile-secret" (read once per function instance, when needed).
 SSM_PREFIX = "ssm:"
 _SSM_NAME = re.compile(r"^/?[A-Za-z0-9_.\-/]{1,1011}$")
-SECRET_SETTINGS = ("TURNSTILE_SECRET",)
+SECRET_SETTINGS = ("TURNSTILE_SECRET", "LINK_SIGNING_KEY")
 
 
 def ssm_parameter(value: str | None) -> str | None:
@@ -63,6 +63,10 @@ class Settings:
     ses_configuration_set: str | None = None
     outbox_dir: str | None = None
     alert_emails: tuple[str, ...] = ()  # `provision` subscribes them to the alarms
+    # Attachments (chalicelib/attachments): off while no bucket is named.
+    uploads_bucket: str | None = None
+    link_signing_key: str | None = None  # signs download links (a secret: ssm:/path)
+    public_api_url: str | None = None  # where those links point: the API's public address
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -88,6 +92,9 @@ class Settings:
             ses_configuration_set=reader.optional("SES_CONFIGURATION_SET"),
             outbox_dir=reader.optional("OUTBOX_DIR"),
             alert_emails=reader.addresses("ALERT_EMAILS", required=False),
+            uploads_bucket=reader.optional("UPLOADS_BUCKET"),
+            link_signing_key=reader.secret("LINK_SIGNING_KEY"),
+            public_api_url=reader.base_url("PUBLIC_API_URL"),
         )
 
 
@@ -152,6 +159,24 @@ class _Reader:
                     f" got {origin!r}"
                 )
         return tuple(origins)
+
+    def base_url(self, name: str) -> str | None:
+        value = self.optional(name)
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or not value.isascii()
+            or parts.query
+            or parts.fragment
+        ):
+            raise SettingsError(
+                f"{name} must be the API's address like https://api.example.com/api"
+                f" (no query), got {value!r}"
+            )
+        return value.rstrip("/")
 
     def sender(self, name: str) -> str:
         value = self.required(name)

@@ -40,6 +40,10 @@ TEXT_FIELDS: dict[str, tuple[int, bool, bool]] = {
     "wechat": (20, False, False),
 }
 MAX_QUANTITY = 10_000_000
+# Upload ids (POST /uploads): a JSON array, or the form field repeated.
+ATTACHMENTS_FIELD = "attachments"
+MAX_ATTACHMENTS = 5
+_UPLOAD_ID = re.compile(r"[0-9a-f]{32}\Z")
 LOCALES = ("en", "zh")
 # C0 and C1 controls (NEL, U+0085, is a line break to str.splitlines and to mail headers),
 # DEL and the Unicode line/paragraph separators: never in a one-line field.
@@ -176,6 +180,11 @@ def _submission(pairs: list[tuple[str, Any]], is_form: bool) -> Submission:
     duplicates: list[str] = []
     filled: set[str] = set()
     for key, value in pairs:
+        if is_form and key == ATTACHMENTS_FIELD:  # repeated on purpose: one id each
+            if value:
+                values.setdefault(key, []).append(value)
+                filled.add(key)
+            continue
         if key in values and values[key] != value:
             duplicates.append(key)
         values[key] = value
@@ -264,6 +273,9 @@ def validate(
             for name in ("product", "quantity"):  # one row or many, never both kinds
                 if name in clean:
                     errors[name] = "cannot be sent with items (make it a row)"
+    upload_ids = _upload_ids(values.get(ATTACHMENTS_FIELD), errors)
+    if upload_ids:
+        clean[ATTACHMENTS_FIELD] = upload_ids
     if errors:
         from chalicelib.inquiries.texts import in_locale
 
@@ -315,6 +327,23 @@ def quantity_of(raw: Any) -> int | str | None:
     else:
         return message
     return value if 1 <= value <= MAX_QUANTITY else message
+
+
+def _upload_ids(raw: Any, errors: dict[str, str]) -> tuple[str, ...]:
+    """The upload ids as sent (their files are checked by the service), or () with the
+    problem recorded in `errors`."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        errors[ATTACHMENTS_FIELD] = "must be a list of upload ids"
+        return ()
+    if len(raw) > MAX_ATTACHMENTS:
+        errors[ATTACHMENTS_FIELD] = f"must be at most {MAX_ATTACHMENTS} files"
+        return ()
+    for index, upload_id in enumerate(raw):
+        if not isinstance(upload_id, str) or not _UPLOAD_ID.match(upload_id):
+            errors[f"{ATTACHMENTS_FIELD}[{index}]"] = "must be an upload id from POST /uploads"
+    return tuple(raw) if not any(k.startswith(ATTACHMENTS_FIELD) for k in errors) else ()
 
 
 def _is_web_url(value: str) -> bool:

@@ -4,12 +4,16 @@ Each is rendered from a Lead."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.leads.model import Lead
-from chalicelib.mail import Email, Templates
+from chalicelib.mail import Email, MailFile, Templates
 from chalicelib.origins import url_on_allowed_origin
 from chalicelib.settings import RoutingRule, Settings
+
+if TYPE_CHECKING:
+    from chalicelib.attachments.files import Enclosure
 
 # Product and quantity are a row of the items table (Inquiry.rows).
 DETAIL_FIELDS = (
@@ -93,8 +97,42 @@ def details_of(lead: Lead) -> list[tuple[str, Any]]:
     ]
 
 
+def files_view(enclosures: Sequence[Enclosure]) -> list[dict[str, Any]]:
+    """The lead's files as the templates show them: name, type, size, attached or a link."""
+    return [
+        {
+            "name": e.file.filename,
+            "type": e.file.content_type,
+            "size": readable_size(e.file.size),
+            "attached": e.data is not None,
+            "url": e.url or "",
+        }
+        for e in enclosures
+    ]
+
+
+def readable_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def mail_files(enclosures: Sequence[Enclosure]) -> tuple[MailFile, ...]:
+    return tuple(
+        MailFile(e.file.filename, e.file.content_type, e.data)
+        for e in enclosures
+        if e.data is not None
+    )
+
+
 def sales_notification(
-    lead: Lead, settings: Settings, templates: Templates, stored: bool = True
+    lead: Lead,
+    settings: Settings,
+    templates: Templates,
+    stored: bool = True,
+    enclosures: Sequence[Enclosure] = (),
 ) -> Email:
     details = details_of(lead)
     subject = sales_subject(lead)
@@ -108,6 +146,7 @@ def sales_notification(
         # Only the site's own pages are links; any other URL is shown as text, so a
         # look-alike (https://www.site.com@evil.example/login) is never one click away.
         "page_is_ours": bool(page) and url_on_allowed_origin(str(page), settings.allowed_origins),
+        "files": files_view(enclosures),
     }
     return Email(
         sender=settings.sender_email,
@@ -117,10 +156,13 @@ def sales_notification(
         html=templates.render("sales_notification.html", **context),
         reply_to=(lead.inquiry.name, lead.inquiry.email),
         headers=(("X-Vigor-Lead-Id", lead.id),),
+        attachments=mail_files(enclosures),
     )
 
 
-def plain_sales_notification(lead: Lead, settings: Settings, stored: bool = True) -> Email:
+def plain_sales_notification(
+    lead: Lead, settings: Settings, stored: bool = True, enclosures: Sequence[Enclosure] = ()
+) -> Email:
     """The degraded notification, used when the rich one cannot be built (a template or
     header bug): plain text, every header ours and ASCII, no Reply-To, and the values the
     visitor typed written out as text. Built without Jinja2 or the header registry, so a
@@ -133,6 +175,11 @@ def plain_sales_notification(lead: Lead, settings: Settings, stored: bool = True
         "",
         *(f"{key}: {value}" for key, value in values.items() if value != ""),
         *(f"item {n}: {row.summary()}" for n, row in enumerate(lead.inquiry.items, 1)),
+        *(
+            f"file: {f['name']} ({f['type']}, {f['size']}) "
+            + ("attached" if f["attached"] else f["url"] or "kept with the lead")
+            for f in files_view(enclosures)
+        ),
         "",
         f"Reference: {lead.id} · received {lead.received_iso} (UTC)",
         "Reply by writing to the address above yourself (no Reply-To on this copy).",
@@ -146,6 +193,7 @@ def plain_sales_notification(lead: Lead, settings: Settings, stored: bool = True
         text=text,
         html=None,
         headers=(("X-Vigor-Lead-Id", lead.id),),
+        attachments=mail_files(enclosures),
     )
 
 

@@ -38,7 +38,7 @@ from typing import Any
 from chalicelib.aws import error_code
 from chalicelib.dynamo import conditional_write, from_item, to_item
 from chalicelib.ids import id_floor
-from chalicelib.leads.model import INQUIRY_FIELDS, MARKS, Inquiry, Lead, Status
+from chalicelib.leads.model import INQUIRY_FIELDS, MARKS, Attachment, Inquiry, Lead, Status
 from chalicelib.leads.store import (
     ACK_INTERVAL_SECONDS,
     IDEMPOTENCY_SECONDS,
@@ -152,6 +152,8 @@ def lead_item(lead: Lead, queue: str = PENDING) -> dict[str, Any]:
     item.update({k: v for k, v in optional.items() if v is not None})
     if lead.held_back:
         item["held_back"] = True
+    if lead.attachments:
+        item["attachments"] = [a.__dict__ for a in lead.attachments]
     if lead.next_attempt_at is not None:
         item["retry_pk"] = HELD if lead.held_back else queue
         item["retry_at"] = lead.next_attempt_at
@@ -178,6 +180,10 @@ def lead_of(row: dict[str, Any]) -> Lead:
         updated_at=row.get("updated_at"),
         next_attempt_at=row.get("retry_at"),
         claim_token=row.get("claim_token"),
+        attachments=tuple(
+            Attachment(str(a["filename"]), str(a["content_type"]), int(a["size"]))
+            for a in row.get("attachments") or ()
+        ),
     )
 
 
@@ -325,6 +331,22 @@ class LeadsTable:
                 }
             },
         )
+
+    def count_request(self, client_ip: str, limit: int) -> None:
+        """Count one request of this client against the per-IP hourly limit that taking a
+        lead counts too (POST /uploads): one UpdateItem. Raises RateLimited, or
+        StoreUnavailable when the counter cannot be written."""
+        now = self._clock()
+        window = int(now // WINDOW_SECONDS)
+        _, write = self._counter("ip", client_ip, window, limit, (window + 2) * WINDOW_SECONDS)
+        try:
+            self._db.update_item(**write["Update"])
+        except Exception as exc:
+            code = error_code(exc)
+            if code == "ConditionalCheckFailedException":
+                retry_after = max(1, int(WINDOW_SECONDS - now % WINDOW_SECONDS))
+                raise RateLimited(retry_after, "ip") from None
+            raise StoreUnavailable(code or type(exc).__name__) from exc
 
     def replay(self, key: str, client_ip: str) -> Duplicate | None:
         """The first request's answer for this client's Idempotency-Key, or None."""
@@ -583,7 +605,7 @@ class LeadsTable:
                 response = self._db.get_item(
                     TableName=self._table,
                     Key=to_item(key),
-                    ProjectionExpression="#id, received_at, #status",
+                    ProjectionExpression="#id, received_at, #status, attachments",
                     ExpressionAttributeNames={"#id": "id", "#status": "status"},
                 )
                 if "Item" in response:
@@ -617,7 +639,13 @@ class LeadsTable:
 
 
 def _summary(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row.get("id"), "received_at": row.get("received_at"), "status": row.get("status")}
+    """What erase tells of a removed lead; `files`: how many attachments it had."""
+    return {
+        "id": row.get("id"),
+        "received_at": row.get("received_at"),
+        "status": row.get("status"),
+        "files": len(row.get("attachments") or ()),
+    }
 
 
 def _months_back(newest: str, oldest: str) -> Iterator[str]:

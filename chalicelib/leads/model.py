@@ -82,9 +82,13 @@ class Inquiry:
     destination_port: str | None = None
     whatsapp: str | None = None
     wechat: str | None = None
+    # Upload ids as sent (POST /uploads); the lead keeps the checked files (Lead.attachments).
+    attachments: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        values = {k: v for k, v in self.__dict__.items() if v is not None and k != "items"}
+        values = {
+            k: v for k, v in self.__dict__.items() if v is not None and v != () and k != "items"
+        }
         if self.items:
             values["items"] = [row.as_dict() for row in self.items]
         return values
@@ -103,7 +107,20 @@ class Inquiry:
         return cls(**{**values, "items": rows})
 
 
-INQUIRY_FIELDS = tuple(f.name for f in fields(Inquiry) if f.name != "redirect")
+INQUIRY_FIELDS = tuple(f.name for f in fields(Inquiry) if f.name not in ("redirect", "attachments"))
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to a lead, as checked at submit time (chalicelib/attachments): the
+    n-th (1-based) is stored under the lead's id in the uploads bucket."""
+
+    filename: str
+    content_type: str
+    size: int
+
+    def record(self) -> dict[str, Any]:
+        return {"name": self.filename, "type": self.content_type, "size": self.size}
 
 
 def new_claim_token() -> str:
@@ -129,6 +146,7 @@ class Lead:
     # In the retry queue until then; while claimed, the claim's lease ends then.
     next_attempt_at: int | None = None
     claim_token: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
     @classmethod
     def new(
@@ -140,18 +158,20 @@ class Lead:
         spam: bool,
         retention_days: int,
         captcha: str | None = None,
+        attachments: tuple[Attachment, ...] = (),
     ) -> Lead:
         """A lead as taken: pending and claimed by the request taking it, or spam."""
         return cls(
             id=lead_id,
             received_at=int(now),
-            inquiry=replace(inquiry, redirect=None),
+            inquiry=replace(inquiry, redirect=None, attachments=()),
             status=Status.SPAM if spam else Status.PENDING,
             expires_at=int(now) + retention_days * 86400,
             spam=spam,
             captcha=captcha,
             next_attempt_at=None if spam else int(now) + CLAIM_LEASE_SECONDS,
             claim_token=None if spam else new_claim_token(),
+            attachments=attachments,
         )
 
     @property
@@ -180,4 +200,6 @@ class Lead:
             if value is None or (name == "held_back" and not value):
                 continue
             row[name] = iso(value) if name in times else value
+        if self.attachments:
+            row["attachments"] = [attachment.record() for attachment in self.attachments]
         return row
