@@ -96,26 +96,6 @@ ITEM_COLUMNS: list[tuple[str, str]] = [
     ("currency", "select"),
 ]
 CURRENCIES = ("USD", "EUR", "CNY", "GBP", "JPY", "AED")  # the API takes any ISO 4217 code
-# The uploader's limits and types; the API checks them again (and decides).
-UPLOAD_LIMITS = {"count": 5, "each": 10, "total": 20}  # files, MB per file, MB in all
-UPLOAD_TYPES = {
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "webp": "image/webp",
-    "heic": "image/heic",
-    "pdf": "application/pdf",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "xls": "application/vnd.ms-excel",
-    "csv": "text/csv",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "dwg": "image/vnd.dwg",
-    "dxf": "image/vnd.dxf",
-    "step": "model/step",
-    "stp": "model/step",
-    "iges": "model/iges",
-    "igs": "model/iges",
-}
 # First-touch source fields: hidden inputs that site.js fills from what it recorded.
 SOURCE_FIELDS = (
     "utm_source",
@@ -427,9 +407,6 @@ class _Renderer:
             title=t["contact.title"],
             description=t["contact.description"].format(company=COMPANY),
             **_form(),
-            accept=",".join(
-                sorted({f".{ext}" for ext in UPLOAD_TYPES} | set(UPLOAD_TYPES.values()))
-            ),
             source_fields=SOURCE_FIELDS,
             script_strings=_script_strings(lang),
             nav="contact",
@@ -505,8 +482,17 @@ class _Renderer:
 
 def _form() -> dict[str, Any]:
     """The contact form's fields with the API's own lengths and choices (one source)."""
+    from chalicelib.attachments import kinds
     from chalicelib.inquiries.fields import INCOTERMS, TEXT_FIELDS
     from chalicelib.inquiries.line_items import MAX_ROWS, ROW_TEXT, UNITS
+
+    # the uploader checks what the API will (it checks again): count, sizes in MB, types
+    limits = {
+        "count": kinds.MAX_FILES,
+        "each": kinds.MAX_FILE_BYTES // 2**20,
+        "total": kinds.MAX_TOTAL_BYTES // 2**20,
+    }
+    types = {ext[1:]: k.content_types[0] for k in kinds.KINDS for ext in k.extensions}
 
     def sized(fields: list[tuple[str, str, str, bool, bool]]) -> list[tuple[Any, ...]]:
         return [
@@ -522,7 +508,8 @@ def _form() -> dict[str, Any]:
         "item_columns": [(n, kind, ROW_TEXT.get(n, 0)) for n, kind in ITEM_COLUMNS],
         "units": UNITS,
         "currencies": CURRENCIES,
-        "uploader": {"limits": UPLOAD_LIMITS, "types": UPLOAD_TYPES, "max_items": MAX_ROWS},
+        "uploader": {"limits": limits, "types": types, "max_items": MAX_ROWS},
+        "accept": ",".join(sorted({f".{ext}" for ext in types} | set(types.values()))),
     }
 
 

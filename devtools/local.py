@@ -95,7 +95,8 @@ class LocalService:
             session.events.register("before-call", hook)
         runtime = self.runtime = Runtime(Settings.from_env(settings_env), AwsClients(session))
         if not options.use_aws:  # an emulator starts empty: build and fill it like prod
-            deploy_stack(session.client("cloudformation"), LOCAL_STAGE)
+            origins = runtime.settings.allowed_origins  # the uploads bucket's CORS
+            deploy_stack(session.client("cloudformation"), LOCAL_STAGE, allowed_origins=origins)
             verify_sender(runtime.clients.sesv2(), runtime.settings.sender_email)
             load_seed(runtime.content)
         self._serve_api(runtime)
@@ -143,6 +144,8 @@ class LocalService:
             "SALES_EMAILS": "sales@vigorautomobile.com",
             "AUTOREPLY_ENABLED": "true",
             "OUTBOX_DIR": str(self.options.outbox),
+            # attachments: the template's bucket, which the demo site uploads to
+            "UPLOADS_BUCKET": f"vigor-leads-{LOCAL_STAGE}-uploads",
         }
         env.update(self.options.env)
         if self.options.use_aws:  # the stage's settings, but the local demo site may call it
