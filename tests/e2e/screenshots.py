@@ -32,7 +32,12 @@ EXAMPLE = {
 }
 ROWS = [
     {"part_number": "87910-0K010", "description": "Door mirror, left", "quantity": "200"},
-    {"part_number": "04465-0K240", "description": "Brake pads, front", "quantity": "50"},
+    {
+        "part_number": "04465-0K240",
+        "description": "Brake pads, front",
+        "quantity": "50",
+        "target_price": "12.50",
+    },
 ]
 
 
@@ -50,7 +55,6 @@ def capture_docs_images(browser: Any, service: Any, directory: Path) -> dict[str
         for index, row in enumerate(ROWS):
             for name, value in row.items():
                 page.fill(f"#item-{index}-{name}", value)
-        page.fill("#item-1-target_price", "12.50")
         drawing = {
             "name": "mirror-drawing.pdf",
             "mimeType": "application/pdf",
@@ -64,7 +68,10 @@ def capture_docs_images(browser: Any, service: Any, directory: Path) -> dict[str
         contact = directory / "contact-page.png"
         page.screenshot(path=str(contact), full_page=True)
 
-        items = [{**row, "quantity": int(row["quantity"]), "unit": "pcs"} for row in ROWS]
+        items = [
+            {**row, "quantity": int(row["quantity"]), "unit": "pcs", "currency": "USD"}
+            for row in ROWS
+        ]
         lead_id = _submit(service, {**EXAMPLE, "incoterm": "CIF", "items": items})
         eml, _ = sales_email(service.options.outbox, lead_id, "sales@")
         page.set_viewport_size({"width": 760, "height": 700})
