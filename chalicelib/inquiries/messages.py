@@ -73,7 +73,7 @@ def template_view(lead: Lead) -> dict[str, Any]:
     return view
 
 
-def rows_of(lead: Lead) -> list[dict[str, Any]]:
+def rows_view(lead: Lead) -> list[dict[str, Any]]:
     """The items table: every cell as text ("" when empty), and the row as one line."""
     return [
         {
@@ -140,7 +140,7 @@ def sales_notification(
     context = {
         "lead": template_view(lead),
         "details": details,
-        "rows": rows_of(lead),
+        "rows": rows_view(lead),
         "stored": stored,
         "reply_subject": f"Re: your inquiry {lead.id}",
         # Only the site's own pages are links; any other URL is shown as text, so a
@@ -219,7 +219,7 @@ def held_back_summary(leads: list[Lead], settings: Settings, templates: Template
             {
                 "lead": template_view(lead),
                 "details": details_of(lead),
-                "rows": rows_of(lead),
+                "rows": rows_view(lead),
             }
             for lead in leads
         ],
