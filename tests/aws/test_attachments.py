@@ -224,3 +224,88 @@ def test_a_sixth_file_a_missing_one_and_a_foreign_one_are_refused(
     answer = submit(api, [theirs])
     assert answer.status_code == 422
     assert "someone else" in answer.json_body["error"]["fields"]["attachments[0]"]
+
+
+# ---- the sales email: files or links; the links ------------------------------------------
+
+
+def test_files_over_the_mail_limit_are_signed_links_to_a_fresh_download(
+    make_client: Any, clock: Any, counter: Any
+) -> None:
+    import re
+
+    ssm = boto3.client("ssm", region_name=REGION)
+    ssm.put_parameter(Name="/vigor-leads/test/link-key", Value="s3cret", Type="SecureString")
+    api = make_client(
+        LINK_SIGNING_KEY="ssm:/vigor-leads/test/link-key", PUBLIC_API_URL=LINKS["PUBLIC_API_URL"]
+    )
+    six_mb = [b"%PDF-1.7\n" + bytes([48 + n]) * (6 * 2**20) for n in (1, 2)]
+    ids = [upload_file(api, f"scan {n}.pdf", data)["id"] for n, data in enumerate(six_mb)]
+    counter.reset()
+    assert submit(api, ids).status_code == 201
+    assert counter.calls.count("ssm.GetParameter") == 1  # the key, once per instance
+    (mail,) = sent_emails()
+    assert [part.get_filename() for part in mail.iter_attachments()] == ["scan 0.pdf"]
+    text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    found = re.search(r"scan 1\.pdf .*: https://api\.example\.com/api(/attachments/\S+)", text)
+    assert found, text
+    link = found.group(1)
+    counter.reset()
+    answer = api.http.get(link)
+    assert answer.status_code == 302 and counter.calls == []
+    assert requests.get(answer.headers["Location"]).content == six_mb[1]
+    tampered = link[:-1] + ("A" if link[-1] != "A" else "B")
+    assert api.http.get(tampered).status_code == 403
+    assert api.http.get(link.replace("/2?", "/1?")).status_code == 403  # another file
+    clock.advance(731 * 86400)  # the lead (and its files) are gone by then
+    assert api.http.get(link).json_body["error"]["code"] == "link_expired"
+
+
+def test_a_retried_email_carries_the_same_files(make_client: Any, faults: Any, clock: Any) -> None:
+    from chalicelib.inquiries.retry import retry_pending
+
+    api = make_client(**LINKS)
+    upload = upload_file(api, "photo.jpg", SAMPLES["photo.jpg"])
+    faults.fail("sesv2.SendEmail", "throttle")
+    assert submit(api, [upload["id"]]).status_code == 201
+    assert sent_emails() == []
+    faults.heal()
+    clock.advance(3600)
+    runtime = api.runtime
+    assert retry_pending(runtime.leads, runtime.inquiries, runtime.clock).sent == 1
+    (mail,) = sent_emails()
+    (part,) = mail.iter_attachments()
+    assert (part.get_filename(), part.get_payload(decode=True)) == (
+        "photo.jpg",
+        SAMPLES["photo.jpg"],
+    )
+
+
+def test_erase_deletes_the_files_and_show_and_export_list_them(
+    dev: None, manage: Any, tmp_path: Any
+) -> None:
+    from chalice.test import Client
+
+    from admin.stages import stage_environment
+    from chalicelib.bootstrap import create_app
+    from chalicelib.runtime import Runtime
+    from chalicelib.settings import Settings
+
+    env = {**stage_environment("dev"), "ALLOWED_ORIGINS": SITE}
+    with Client(create_app(Runtime(Settings.from_env(env)))) as api:
+        ids = [upload_file(api, name, SAMPLES[name])["id"] for name in ("photo.jpg", "报价单.csv")]
+        lead_id = submit(api, ids).json_body["id"]
+    shown = manage("leads", "show", lead_id, "--stage", "dev")
+    assert f"    photo.jpg (image/jpeg, {len(SAMPLES['photo.jpg'])} bytes)" in shown.out
+    assert "报价单.csv (text/csv" in shown.out
+    out = tmp_path / "leads.jsonl"
+    exported = manage("leads", "export", "--format", "jsonl", "-o", str(out), "--stage", "dev")
+    assert exported.code == 0
+    (row,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [f["name"] for f in row["attachments"]] == ["photo.jpg", "报价单.csv"]
+    s3 = boto3.client("s3", region_name=REGION)
+    bucket = env["UPLOADS_BUCKET"]
+    assert s3.list_objects_v2(Bucket=bucket, Prefix=f"leads/{lead_id}/")["KeyCount"] == 2
+    erased = manage("leads", "erase", "--email", BUYER["email"], "--stage", "dev")
+    assert f"deleted lead {lead_id} and its 2 files" in erased.out
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="leads/")["KeyCount"] == 0

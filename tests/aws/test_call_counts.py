@@ -71,3 +71,30 @@ def test_no_request_path_ever_scans(client: Any, counter: Any) -> None:
     post_json(client, {**BUYER, "website": "spam"})
     assert counter.calls, "the hook saw no calls at all"
     assert not [call for call in counter.calls if call.endswith(".Scan")]
+
+
+def test_an_upload_is_one_call_and_an_inquiry_with_k_files_four_plus_two_k(
+    make_client: Any, counter: Any
+) -> None:
+    from tests.aws.test_attachments import SAMPLES, presign, upload_file
+
+    api = make_client(AUTOREPLY_ENABLED="true")
+    post_json(api, {**BUYER, "email": "warmup@example.com"})
+    counter.reset()
+    assert presign(api, "drawing.pdf", 100).status_code == 201
+    assert counter.calls == ["dynamodb.UpdateItem"]  # the per-IP counter; signing is local
+    names = ("drawing.pdf", "photo.jpg")
+    ids = [upload_file(api, name, SAMPLES[name])["id"] for name in names]
+    counter.reset()
+    body = {**BUYER, "attachments": ids}
+    assert post_json(api, body, **{"Idempotency-Key": "k"}).status_code == 201
+    assert counter.calls == [  # 4 + 2k, k = 2
+        "s3.GetObject",  # each file: headers, first bytes, and the content to mail
+        "s3.GetObject",
+        "dynamodb.TransactWriteItems",
+        "s3.CopyObject",  # each file: kept under the lead
+        "s3.CopyObject",
+        "sesv2.SendEmail",
+        "sesv2.SendEmail",
+        "dynamodb.UpdateItem",
+    ]
