@@ -38,6 +38,7 @@ TEXT = {
         "part": "配件编号（OE/OEM）（第 {n} 行）",
     },
 }
+HTML = b"<!doctype html><script>alert(1)</script>"
 ROWS = [
     {"part_number": "87910-0K010", "description": "Door mirror, left", "quantity": "200"},
     {"part_number": "04465-0K240", "description": "Brake pads, front", "quantity": "50"},
@@ -165,6 +166,10 @@ def test_row_and_file_problems_are_shown_where_they_are_and_pass_the_audit(
         re.compile(r"^setup\.exe: this kind of file cannot be sent")
     )
     expect(page.locator("#file-list li")).to_have_count(0)
+    page.set_input_files(  # a name the browser accepts; the API reads the content
+        "#f-files", [{"name": "drawing.pdf", "mimeType": "application/pdf", "buffer": HTML}]
+    )
+    expect(page.locator("#file-list li", has_text="drawing.pdf")).to_contain_text("Uploaded")
 
     page.get_by_role("button", name="Send inquiry").click()
 
@@ -176,6 +181,16 @@ def test_row_and_file_problems_are_shown_where_they_are_and_pass_the_audit(
     expect(quantity).to_have_attribute("aria-describedby", "item-1-quantity-error")
     expect(quantity).to_be_focused()
     expect(page.locator("#item-0-quantity")).not_to_have_attribute("aria-invalid", "true")
+    assert axe_violations(page) == []
+
+    quantity.fill("5")  # the rows are right now: the API reads the file, and refuses it
+    page.get_by_role("button", name="Send inquiry").click()
+
+    expect(page.locator("#f-files-error")).to_have_text(re.compile(r"^drawing\.pdf: \S"))
+    expect(page.locator("#f-files")).to_have_attribute("aria-invalid", "true")
+    entry = page.locator("#file-list li", has_text="drawing.pdf")
+    expect(entry).to_contain_text("Not uploaded")
+    expect(page.locator("#item-1-quantity-error")).to_be_hidden()
     assert axe_violations(page) == []
 
 
