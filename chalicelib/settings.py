@@ -28,6 +28,11 @@ def ssm_parameter(value: str | None) -> str | None:
     return value[len(SSM_PREFIX) :]
 
 
+def is_address(value: str) -> bool:
+    """A plain email address (the shape every address setting holds)."""
+    return bool(_SIMPLE_ADDRESS.match(value))
+
+
 class SettingsError(ValueError):
     """A missing or invalid environment variable; the message names it."""
 
@@ -63,6 +68,7 @@ class Settings:
     ses_configuration_set: str | None = None
     outbox_dir: str | None = None
     alert_emails: tuple[str, ...] = ()  # `provision` subscribes them to the alarms
+    follow_up_hours: int = 24  # a lead still new this long after it came is due a reminder
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -88,6 +94,7 @@ class Settings:
             ses_configuration_set=reader.optional("SES_CONFIGURATION_SET"),
             outbox_dir=reader.optional("OUTBOX_DIR"),
             alert_emails=reader.addresses("ALERT_EMAILS", required=False),
+            follow_up_hours=reader.positive_int("FOLLOW_UP_HOURS", 24),
         )
 
 
