@@ -20,6 +20,7 @@ from chalicelib.settings import Settings, SettingsError, ssm_parameter
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from chalicelib.actions.links import ActionLinks
     from chalicelib.attachments.bucket import UploadsBucket
     from chalicelib.attachments.files import Attachments
     from chalicelib.content.repository import ContentRepository
@@ -88,6 +89,7 @@ class Runtime:
             clock=self.clock,
             verify_captcha=self._captcha_verifier(),
             attachments=lambda: self.attachments,
+            links=self.action_links,
         )
 
     @cached_property
@@ -122,6 +124,20 @@ class Runtime:
             self._link_key_reader = self._ssm_secret(parameter)
         secret = self._link_key_reader()
         return None if secret is None else secret.encode("utf-8")
+
+    @cached_property
+    def action_links(self) -> ActionLinks | None:
+        """Signs and checks the sales email's action links; None when they are off. The
+        key is read from SSM on first use (one GetParameters per container)."""
+        settings = self.settings
+        parameter = ssm_parameter(settings.action_link_key)
+        if parameter is None or settings.public_api_url is None:
+            return None
+        from chalicelib.actions.keys import KeyRing
+        from chalicelib.actions.links import ActionLinks
+
+        keys = KeyRing(lambda: self.clients.client("ssm"), parameter, self.clock)
+        return ActionLinks(settings.public_api_url, keys, self.clock)
 
     def check_email(self, address: str) -> str:
         from chalicelib.inquiries.email_check import normalized_email

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from chalicelib.leads.model import Inquiry
+from chalicelib.leads.model import SOURCE_FIELDS, Inquiry
 from chalicelib.origins import ascii_url, url_on_allowed_origin
 
 MAX_BODY_BYTES = 64 * 1024
@@ -38,6 +38,10 @@ TEXT_FIELDS: dict[str, tuple[int, bool, bool]] = {
     "destination_port": (100, False, False),
     "whatsapp": (40, False, False),
     "wechat": (20, False, False),
+    # the first-touch source (Inquiry.source), flat as the site sends it
+    **{name: (200, False, False) for name in SOURCE_FIELDS},
+    "referrer": (2000, False, False),
+    "landing_page": (2000, False, False),
 }
 MAX_QUANTITY = 10_000_000
 # Upload ids (POST /uploads): a JSON array, or the form field repeated.
@@ -241,8 +245,12 @@ def validate(
         errors["wechat"] = (
             "must be a WeChat ID: 6 to 20 letters, digits, _ or -, starting with a letter"
         )
-    if "page" in clean and not _is_web_url(clean["page"]):
-        errors["page"] = "must be an http(s) URL"
+    for name in ("page", "referrer", "landing_page"):
+        if name in clean and not _is_web_url(clean[name]):
+            errors[name] = "must be an http(s) URL"
+    source = {name: clean.pop(name) for name in SOURCE_FIELDS if name in clean}
+    if source:
+        clean["source"] = source
     if "redirect" in clean:
         if url_on_allowed_origin(clean["redirect"], allowed_origins):
             clean["redirect"] = ascii_url(clean["redirect"])  # a Location header is ASCII

@@ -4,10 +4,11 @@ Each is rendered from a Lead."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.leads.model import Lead
+from chalicelib.leads.model import Inquiry, Lead
 from chalicelib.mail import Email, MailFile, Templates
 from chalicelib.origins import url_on_allowed_origin
 from chalicelib.settings import RoutingRule, Settings
@@ -50,11 +51,24 @@ def recipients(
     return tuple(chosen) or default
 
 
+def owner_for(inquiry: Inquiry, lead_id: str, settings: Settings) -> str:
+    """Who owns a new lead: the first address of the first routing rule it matches, else
+    one of SALES_EMAILS chosen by the lead id (a hash of it: an even share without a
+    counter, so taking a lead costs no extra AWS call, and the same lead always gets the
+    same owner, also when its admission is retried)."""
+    for rule in settings.routing_rules:
+        if rule.match.lower() in str(getattr(inquiry, rule.field) or "").lower():
+            return rule.to[0]
+    digest = hashlib.sha256(lead_id.encode("ascii", "replace")).digest()
+    return settings.sales_emails[int.from_bytes(digest[:8], "big") % len(settings.sales_emails)]
+
+
 def sales_subject(lead: Lead) -> str:
-    """Who and what at a glance: name, company, country, the first part and how many more."""
+    """Who and what at a glance: the score, name, company, country, the first part and how
+    many more."""
     inquiry = lead.inquiry
     who = ", ".join(str(v) for v in (inquiry.name, inquiry.company, inquiry.country) if v)
-    subject = f"Inquiry from {who}"
+    subject = (f"[{lead.score}] " if lead.score else "") + f"Inquiry from {who}"
     rows = inquiry.rows
     if rows and rows[0].label:
         subject += f": {rows[0].label}"
@@ -127,13 +141,30 @@ def mail_files(enclosures: Sequence[Enclosure]) -> tuple[MailFile, ...]:
     )
 
 
+def source_line(lead: Lead) -> str:
+    """Where the buyer came from, in one line ("utm_source=google · gclid=…"); "" if unknown."""
+    return " · ".join(f"{name}={value}" for name, value in lead.source.items())
+
+
+def addressees(lead: Lead, settings: Settings) -> tuple[str, ...]:
+    """The lead's owner alone (the links in the email are signed for them: one SendEmail,
+    one set of links); a lead without one (stored before owners) as routing says."""
+    if lead.owner:
+        return (lead.owner,)
+    return recipients(lead, settings.sales_emails, settings.routing_rules)
+
+
 def sales_notification(
     lead: Lead,
     settings: Settings,
     templates: Templates,
     stored: bool = True,
     enclosures: Sequence[Enclosure] = (),
+    actions: list[tuple[str, str]] | None = None,
 ) -> Email:
+    """`actions`: (action, signed URL) for the owner (chalicelib/actions/links.py)."""
+    from chalicelib.actions.links import LABELS
+
     details = details_of(lead)
     subject = sales_subject(lead)
     page = lead.inquiry.page
@@ -147,10 +178,15 @@ def sales_notification(
         # look-alike (https://www.site.com@evil.example/login) is never one click away.
         "page_is_ours": bool(page) and url_on_allowed_origin(str(page), settings.allowed_origins),
         "files": files_view(enclosures),
+        "score": lead.score or "",
+        "score_reasons": ", ".join(lead.score_reasons) or "none of the rules",
+        "source": source_line(lead),
+        "owner": lead.owner or "",
+        "actions": [(LABELS["en"][action], url) for action, url in actions or ()],
     }
     return Email(
         sender=settings.sender_email,
-        to=recipients(lead, settings.sales_emails, settings.routing_rules),
+        to=addressees(lead, settings),
         subject=subject if stored else f"[NOT STORED] {subject}",
         text=templates.render("sales_notification.txt", **context),
         html=templates.render("sales_notification.html", **context),
@@ -188,7 +224,7 @@ def plain_sales_notification(
     subject = f"Inquiry {lead.id} (plain copy)"
     return Email(
         sender=settings.sender_email,
-        to=recipients(lead, settings.sales_emails, settings.routing_rules),
+        to=addressees(lead, settings),
         subject=subject if stored else f"[NOT STORED] {subject}",
         text=text,
         html=None,

@@ -26,6 +26,7 @@ from chalicelib.inquiries.email_check import mailbox_key
 from chalicelib.inquiries.messages import (
     acknowledgement,
     held_back_summary,
+    owner_for,
     plain_sales_notification,
     sales_notification,
 )
@@ -45,6 +46,7 @@ from chalicelib.settings import Settings
 from chalicelib.times import iso
 
 if TYPE_CHECKING:
+    from chalicelib.actions.links import ActionLinks
     from chalicelib.attachments.files import Attachments, Checked, Enclosure
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,7 @@ class InquiryService:
         monotonic: Callable[[], float] = time.monotonic,
         verify_captcha: CaptchaVerifier | None = None,
         attachments: Callable[[], Attachments | None] = lambda: None,
+        links: ActionLinks | None = None,
     ) -> None:
         from chalicelib.ids import new_id as default_new_id
 
@@ -115,6 +118,7 @@ class InquiryService:
         self._new_id = new_id or default_new_id
         self._monotonic = monotonic
         self._verify_captcha = verify_captcha
+        self._links = links
         self._fallback_used: dict[tuple[int, str], int] = {}
         self._files = attachments  # called only for a lead with files (lazy imports)
 
@@ -137,14 +141,17 @@ class InquiryService:
             checked = self._check_files(inquiry, submitted)
         now = self._clock()
         settings = self._settings
+        lead_id = self._new_id(now)
         lead = Lead.new(
             inquiry,
-            self._new_id(now),
+            lead_id,
             now,
             spam=spam,
             captcha=captcha,
             retention_days=settings.spam_retention_days if spam else settings.lead_retention_days,
             attachments=checked.files if checked is not None else (),
+            owner=owner_for(inquiry, lead_id, settings),
+            follow_up_hours=settings.follow_up_hours,
         )
         admission = Admission(
             lead=lead,
@@ -331,8 +338,17 @@ class InquiryService:
         """The rich notification, or the plain one when the rich cannot be built."""
         enclosures = self._enclosures(lead, checked)
         try:
+            # The owner's own action links (signed for them); none for a lead not stored.
+            links = self._links
+            owner = lead.owner
+            actions = links.for_recipient(lead.id, owner) if links and owner and stored else []
             email = sales_notification(
-                lead, self._settings, self._templates, stored=stored, enclosures=enclosures
+                lead,
+                self._settings,
+                self._templates,
+                stored=stored,
+                enclosures=enclosures,
+                actions=actions,
             )
             _ = email.raw  # build the MIME bytes now: a header problem shows here, not in SES
             return email

@@ -99,6 +99,10 @@ def expected(stage: str) -> set[tuple[str, str]]:
     for prefix in ("uploads", "leads"):
         objects = f"arn:aws:s3:::{bucket}/{prefix}/*"
         pairs |= {(action, objects) for action in ("s3:GetObject", "s3:PutObject")}
+    link_key = env.get("ACTION_LINK_KEY", "").removeprefix("ssm:")
+    if link_key:  # the action links' key and, during a rotation, the previous one
+        for name in (link_key, link_key + "-previous"):
+            pairs.add(("ssm:GetParameters", f"arn:aws:ssm:*:*:parameter{name}"))
     logs = f"arn:aws:logs:*:*:log-group:/aws/lambda/{CONFIG['app_name']}-{stage}*"
     pairs |= {(f"logs:{a}", logs) for a in ("CreateLogGroup", "CreateLogStream", "PutLogEvents")}
     return pairs
