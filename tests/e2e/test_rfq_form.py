@@ -118,6 +118,9 @@ def test_three_rows_and_two_files_reach_sales_as_a_table_and_attachments(
     for row in ROWS:
         assert re.search(rf"{row['quantity']} pcs × .*{re.escape(row['description'])}", table)
     assert "87910-0K010" in str(message["Subject"])
+    source = re.search(r"^Source: +(.*)$", table, re.M)  # the first touch, for sales
+    assert source is not None
+    assert source.group(1).startswith("utm_source=newsletter · utm_campaign=spring · ")
 
 
 def test_rows_are_added_and_removed_from_the_keyboard(page: Any, service: Any) -> None:
