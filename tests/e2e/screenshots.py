@@ -72,7 +72,8 @@ def capture_docs_images(browser: Any, service: Any, directory: Path) -> dict[str
             {**row, "quantity": int(row["quantity"]), "unit": "pcs", "currency": "USD"}
             for row in ROWS
         ]
-        lead_id = _submit(service, {**EXAMPLE, "incoterm": "CIF", "items": items})
+        source = {"utm_source": "google", "utm_medium": "cpc", "utm_campaign": "door-mirrors"}
+        lead_id = _submit(service, {**EXAMPLE, **source, "incoterm": "CIF", "items": items})
         eml, _ = sales_email(service.options.outbox, lead_id, "sales@")
         page.set_viewport_size({"width": 760, "height": 700})
         page.goto(eml.with_suffix(".html").as_uri())
