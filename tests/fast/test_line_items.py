@@ -14,10 +14,14 @@ import pytest
 
 from admin.export import write_export
 from chalicelib.inquiries.fields import Invalid, parse_body, validate
-from chalicelib.inquiries.messages import plain_sales_notification, sales_notification
+from chalicelib.inquiries.messages import (
+    plain_sales_notification,
+    recipients,
+    sales_notification,
+)
 from chalicelib.leads.model import Inquiry, Lead, LineItem
 from chalicelib.mail import Templates
-from chalicelib.settings import Settings
+from chalicelib.settings import RoutingRule, Settings
 from tests.conftest import SITE, settings_env
 
 JSON = "application/json"
@@ -275,6 +279,13 @@ def test_the_sales_email_shows_the_rows_as_a_table_and_names_the_first_part(
     ) in html
     assert '<td align="right">3</td><td>90915-YZZD4</td><td></td><td align="right">10</td>' in html
     assert "<b>Pad" not in html
+
+
+def test_a_routing_rule_on_product_matches_any_row() -> None:
+    rules = (RoutingRule("product", "brake disc", ("discs@example.com",)),)
+    assert recipients(rfq_lead(), ("sales@example.com",), rules) == ("discs@example.com",)
+    rules = (RoutingRule("product", "wiper", ("wipers@example.com",)),)
+    assert recipients(rfq_lead(), ("sales@example.com",), rules) == ("sales@example.com",)
 
 
 def test_the_plain_copy_carries_every_row() -> None:
