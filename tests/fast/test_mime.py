@@ -264,3 +264,5 @@ def test_the_sales_email_attaches_what_fits_and_links_the_rest(mail_settings: Se
         assert attached.get_filename() == "旧零件 photo.jpg"
         text = part(message, "plain")
         assert "scan.pdf (application/pdf, 12.0 MB)" in text and link in text
+    summary = read_back(held_back_summary([lead], mail_settings, Templates()).raw)
+    assert "Files:    旧零件 photo.jpg (image/jpeg, 4 bytes); scan.pdf" in part(summary, "plain")
