@@ -79,6 +79,10 @@ class LocalService:
             _use_endpoint(self.endpoint_url)
         # where the browser uploads attachments (presigned POSTs): the site's CSP allows it
         self._urls["uploads"] = "https://*.amazonaws.com" if options.use_aws else self.endpoint_url
+        if not options.api_port:  # chosen now: the settings name it (PUBLIC_API_URL)
+            from devtools.emulator import free_port
+
+            options = self.options = dataclasses.replace(options, api_port=free_port(options.host))
         site = self._serve_site()
         self.site_url = self._urls["site"] = f"http://{options.host}:{site.server_address[1]}"
         settings_env = self.settings_env = self._settings_env()
@@ -99,6 +103,8 @@ class LocalService:
             deploy_stack(session.client("cloudformation"), LOCAL_STAGE, allowed_origins=origins)
             verify_sender(runtime.clients.sesv2(), runtime.settings.sender_email)
             load_seed(runtime.content)
+            if runtime.settings.uploads_bucket:  # bound to the emulator now, as the others
+                runtime.clients.client("s3")
         self._serve_api(runtime)
         self.build_site()
         self._start_retry_loop(runtime)
@@ -144,8 +150,10 @@ class LocalService:
             "SALES_EMAILS": "sales@vigorautomobile.com",
             "AUTOREPLY_ENABLED": "true",
             "OUTBOX_DIR": str(self.options.outbox),
-            # attachments: the template's bucket, which the demo site uploads to
+            # attachments: the uploads bucket, and links for files too large to mail
             "UPLOADS_BUCKET": f"vigor-leads-{LOCAL_STAGE}-uploads",
+            "LINK_SIGNING_KEY": "local-only link signing key",
+            "PUBLIC_API_URL": f"http://{self.options.host}:{self.options.api_port}",
         }
         env.update(self.options.env)
         if self.options.use_aws:  # the stage's settings, but the local demo site may call it

@@ -33,9 +33,9 @@ _FORBIDDEN_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029/\\\\]")
 
 
 def handle_upload(runtime: Runtime, request: Request) -> Response:
-    from chalicelib.inquiries.fields import BadRequest, Invalid, parse_body
+    from chalicelib.inquiries.fields import Invalid, locale_from_accept_language, parse_body
     from chalicelib.inquiries.routes import client_ip, foreign_origin, refusal
-    from chalicelib.inquiries.texts import SUMMARY, in_locale
+    from chalicelib.inquiries.texts import in_locale
     from chalicelib.leads.store import StoreUnavailable
 
     settings = runtime.settings
@@ -49,8 +49,6 @@ def handle_upload(runtime: Runtime, request: Request) -> Response:
     refused = foreign_origin(request, settings)
     if refused is not None:
         return refused
-    from chalicelib.inquiries.fields import locale_from_accept_language
-
     locale = locale_from_accept_language(request.headers.get("Accept-Language"))
     try:
         body = request.raw_body
@@ -66,11 +64,7 @@ def handle_upload(runtime: Runtime, request: Request) -> Response:
             runtime.leads.count_request(client, settings.rate_limit_per_ip_per_hour)
         except StoreUnavailable as exc:  # the counter is down: a file slot costs little
             log.warning("upload rate counter unavailable (%s): upload allowed", exc)
-    except (BadRequest, Invalid) as exc:
-        if isinstance(exc, Invalid):
-            return error_response(422, "validation_failed", SUMMARY[locale], exc.fields)
-        return error_response(exc.status, exc.code, exc.message)
-    except Exception as exc:
+    except Exception as exc:  # 400, 413, 415, 422, 429 as for inquiries (routes.refusal)
         answer = refusal(exc, locale)
         if answer is None:
             raise

@@ -125,6 +125,17 @@ def files_view(enclosures: Sequence[Enclosure]) -> list[dict[str, Any]]:
     ]
 
 
+def files_detail(lead: Lead) -> list[tuple[str, Any]]:
+    """A held-back lead's files as one detail row: named, kept with the lead (the summary
+    carries no files: `manage.py leads show` lists them, the bucket keeps them)."""
+    if not lead.attachments:
+        return []
+    named = "; ".join(
+        f"{a.filename} ({a.content_type}, {readable_size(a.size)})" for a in lead.attachments
+    )
+    return [("Files", f"{named} (kept with the lead)")]
+
+
 def readable_size(size: int) -> str:
     if size < 1024:
         return f"{size} bytes"
@@ -254,7 +265,7 @@ def held_back_summary(leads: list[Lead], settings: Settings, templates: Template
         "leads": [
             {
                 "lead": template_view(lead),
-                "details": details_of(lead),
+                "details": details_of(lead) + files_detail(lead),
                 "rows": rows_view(lead),
             }
             for lead in leads

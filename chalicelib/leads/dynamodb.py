@@ -5,8 +5,11 @@ Items (see infra/resources.json):
                 list_pk=LEADS#<YYYY-MM>, list_sk=<id>  -> index by_month (listing, export)
                 email_pk=<lower-case address>          -> index by_email (erasure)
                 retry_pk=PENDING|HELD, retry_at=<epoch> -> sparse index `pending` (the sweep)
+                attachments=[{filename, content_type, size}]  (the n-th file is
+                leads/<id>/<n> in the uploads bucket, chalicelib/attachments/bucket.py)
   rate counter  pk=RATE#<kind>#<digest> sk=<hour window>   (ADD hits, expires with TTL)
-                kinds: ip, email (the normalised mailbox), ack_all (acknowledgements sent)
+                kinds: ip (inquiries and POST /uploads), email (the normalised mailbox),
+                ack_all (acknowledgements sent)
   ack marker    pk=ACK#<digest>         sk=ACK             (last acknowledgement time)
   idempotency   pk=IDEMPOTENCY#<digest> sk=IDEMPOTENCY     (lead id + request fingerprint;
                 the digest covers the client's IP too, so one client cannot take another's key)

@@ -852,6 +852,7 @@ PREFLIGHTS = (
             ("/news/categories", "GET"),
             (f"/news/{CATL}", "GET"),
             ("/inquiries", "POST"),
+            ("/uploads", "POST"),
         ]
         for origin in ORIGINS
     ]
@@ -1523,7 +1524,97 @@ BODIES = [
         ("with a BOM", "\ufeff" + urlencode(GOOD), None),
     ]
 ]
+
+
+def upload(label: str, body: Any, expect: int | None = 422, **headers: str) -> Case:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return Case(
+        f"POST /uploads {label}",
+        "POST",
+        "/uploads",
+        data,
+        {"Content-Type": JSON, **headers},
+        expect=expect,
+    )
+
+
+UPLOAD = {"filename": "drawing.pdf", "content_type": "application/pdf", "size": 1000}
+# POST /uploads: the declaration's fields (a 201 stores and mails nothing) ...
+UPLOADS = [
+    upload("good", UPLOAD, 201),
+    upload("honeypot", {**UPLOAD, "website": "x"}, 201),
+    upload("unknown type", {**UPLOAD, "content_type": ""}, 201),
+    upload("upper-case type", {**UPLOAD, "content_type": "APPLICATION/PDF"}, 201),
+    upload("not json", b"{not json", 400),
+    upload("not an object", b"[1, 2]", 400),
+    upload("a form", b"filename=a.pdf&size=1", 415, **{"Content-Type": FORM}),
+    upload("foreign origin", UPLOAD, 403, Origin="https://evil.example"),
+    upload("body of 70 KB", {**UPLOAD, "filename": "a" * 70_000 + ".pdf"}, 413),
+    *[
+        upload(f"filename {label}", {**UPLOAD, "filename": value})
+        for label, value in [
+            ("missing", None),
+            ("empty", ""),
+            ("blank", "   "),
+            ("a number", 7),
+            ("a list", ["a.pdf"]),
+            ("an executable", "setup.exe"),
+            ("a double extension", "invoice.pdf.exe"),
+            ("an archive", "parts.zip"),
+            ("a web page", "index.html"),
+            ("an SVG", "logo.svg"),
+            ("no extension", "drawing"),
+            ("a path", "../../etc/passwd.pdf"),
+            ("a Windows path", "C:\\Users\\a.pdf"),
+            ("with CRLF", "a\r\nX-Evil: 1.pdf"),
+            ("with NUL", "a\x00.pdf"),
+            ("with NEL", "a\x85.pdf"),
+            ("a lone surrogate", "a\ud800.pdf"),
+            ("of 256 characters", "a" * 252 + ".pdf"),
+        ]
+    ],
+    *[
+        upload(f"content_type {label}", {**UPLOAD, "content_type": value})
+        for label, value in [
+            ("html for a pdf", "text/html"),
+            ("jpeg for a pdf", "image/jpeg"),
+            ("a number", 3),
+            ("of 300 characters", "a/" + "b" * 298),
+        ]
+    ],
+    *[
+        upload(f"size {label}", {**UPLOAD, "size": value})
+        for label, value in [
+            ("missing", None),
+            ("zero", 0),
+            ("negative", -1),
+            ("a fraction", 1.5),
+            ("a string", "1000"),
+            ("true", True),
+            ("10 MB + 1", 10 * 1024 * 1024 + 1),
+            ("10**30", 10**30),
+        ]
+    ],
+]
+# ... and the signed download links (no signing key in this stack: every link is refused)
+DOWNLOADS = [
+    get(f"GET /attachments {label}", f"/attachments/{path}", expect)
+    for label, path, expect in [
+        ("unsigned", "01KCVY8Z4Q5M7T0V2W3X4Y5Z6A/1", 403),
+        ("a made-up signature", "01KCVY8Z4Q5M7T0V2W3X4Y5Z6A/1?exp=9999999999&sig=abc", 403),
+        ("expired", "01KCVY8Z4Q5M7T0V2W3X4Y5Z6A/1?exp=1&sig=abc", 410),
+        ("exp not a number", "01KCVY8Z4Q5M7T0V2W3X4Y5Z6A/1?exp=soon&sig=abc", 403),
+        ("exp huge", "01KCVY8Z4Q5M7T0V2W3X4Y5Z6A/1?exp=" + "9" * 40 + "&sig=a", 403),
+        ("file 0", "01KCVY8Z4Q5M7T0V2W3X4Y5Z6A/0?exp=9999999999&sig=abc", 404),
+        ("file 6", "01KCVY8Z4Q5M7T0V2W3X4Y5Z6A/6?exp=9999999999&sig=abc", 404),
+        ("file x", "01KCVY8Z4Q5M7T0V2W3X4Y5Z6A/x?exp=9999999999&sig=abc", 404),
+        ("file ٣ (an Arabic digit)", "01KCVY8Z4Q5M7T0V2W3X4Y5Z6A/%D9%A3?exp=1&sig=a", 404),
+        ("not a lead id", "not-a-lead/1?exp=9999999999&sig=abc", 404),
+    ]
+]
 GENERATED = {
+    "uploads": UPLOADS,
+    "download links": DOWNLOADS,
     "slugs": SLUGS,
     "categories": CATEGORIES,
     "cursors": CURSORS,
@@ -1604,11 +1695,12 @@ CODES = {
         "invalid_idempotency_key",
         "invalid_parameter",
     },
-    403: {"origin_not_allowed"},
+    403: {"origin_not_allowed", "link_invalid"},
     404: {"not_found"},
     405: {"method_not_allowed"},
     409: {"idempotency_key_reused"},
     413: {"body_too_large"},
+    410: {"link_expired"},
     415: {"unsupported_media_type"},
     422: {"validation_failed"},
     429: {"rate_limited"},
@@ -1627,6 +1719,8 @@ def template_of(path: str) -> str:
     path = path.split("?", 1)[0]
     if path.startswith("/news/") and path != "/news/categories":
         return "/news/{slug}"
+    if path.startswith("/attachments/"):
+        return "/attachments/{lead_id}/{number}"
     return path
 
 
@@ -1749,7 +1843,7 @@ def check_case(stack: Stack, case: Case) -> str | None:
         return f"{status}, but asked AWS first: {calls}"
     if status in (429, 503) and "Retry-After" not in response.headers:
         return f"{status} without Retry-After"
-    if not (case.method == "POST" and status in (201, 303)):
+    if case.path == "/uploads" or not (case.method == "POST" and status in (201, 303)):
         if stored or emailed:
             return f"refused with {status} but stored {len(stored)}, emailed {emailed}"
         return None
