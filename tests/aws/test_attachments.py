@@ -343,3 +343,21 @@ def test_s3_failures_refuse_before_and_never_lose_a_lead_after(
     counter.reset()
     bot = post_json(api, {**BUYER, "website": "x", "attachments": ["f" * 32]}, Origin=SITE)
     assert bot.status_code == 201 and not [c for c in counter.calls if c.startswith("s3.")]
+
+
+def test_the_bucket_is_private_encrypted_and_cleans_up_after_itself(aws: None) -> None:
+    s3 = boto3.client("s3", region_name=REGION)
+    block = s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4
+    (encryption,) = s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"][
+        "Rules"
+    ]
+    assert encryption["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    (cors,) = s3.get_bucket_cors(Bucket=BUCKET)["CORSRules"]
+    assert cors["AllowedMethods"] == ["POST"]
+    assert cors["AllowedOrigins"] == ["https://www.vigorautomobile.com"]  # the stage's origins
+    rules = {
+        rule["Prefix"]: rule["Expiration"]["Days"]
+        for rule in s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    }
+    assert rules == {"uploads/": 1, "leads/": 731}  # a day; LEAD_RETENTION_DAYS + 1
