@@ -219,6 +219,9 @@ def test_a_sixth_file_a_missing_one_and_a_foreign_one_are_refused(
     never_uploaded = presign(api, "a.pdf", 9).json_body["id"]
     answer = submit(api, [never_uploaded])
     assert "was not found" in answer.json_body["error"]["fields"]["attachments[0]"]
+    answer = post_json(api, {**BUYER, "locale": "zh", "attachments": [never_uploaded]})
+    in_chinese = answer.json_body["error"]["fields"]
+    assert in_chinese == {"attachments[0]": "第 1 个附件未找到，请重新上传。"}
     theirs = upload_file(api, "drawing.pdf", SAMPLES["drawing.pdf"])["id"]
     monkeypatch.setattr(LambdaEventConverter, "LOCAL_SOURCE_IP", "198.51.100.7")
     answer = submit(api, [theirs])
