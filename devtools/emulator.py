@@ -313,9 +313,12 @@ def apply_bucket_rules_in_cloudformation() -> None:
 
 def _cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
     """A CloudFormation CorsRule as moto's S3 backend takes it (the XML API's names)."""
+    origins = rule["AllowedOrigins"]
+    if isinstance(origins, str):  # moto resolves a CommaDelimitedList parameter to its text
+        origins = [origin.strip() for origin in origins.split(",")]
     converted: dict[str, Any] = {
         "AllowedMethod": list(rule["AllowedMethods"]),
-        "AllowedOrigin": list(rule["AllowedOrigins"]),
+        "AllowedOrigin": list(origins),
         "AllowedHeader": list(rule.get("AllowedHeaders", [])),
         "ExposeHeader": list(rule.get("ExposedHeaders", [])),
     }

@@ -219,6 +219,9 @@ def test_a_sixth_file_a_missing_one_and_a_foreign_one_are_refused(
     never_uploaded = presign(api, "a.pdf", 9).json_body["id"]
     answer = submit(api, [never_uploaded])
     assert "was not found" in answer.json_body["error"]["fields"]["attachments[0]"]
+    answer = post_json(api, {**BUYER, "locale": "zh", "attachments": [never_uploaded]})
+    in_chinese = answer.json_body["error"]["fields"]
+    assert in_chinese == {"attachments[0]": "第 1 个附件未找到，请重新上传。"}
     theirs = upload_file(api, "drawing.pdf", SAMPLES["drawing.pdf"])["id"]
     monkeypatch.setattr(LambdaEventConverter, "LOCAL_SOURCE_IP", "198.51.100.7")
     answer = submit(api, [theirs])
@@ -309,3 +312,55 @@ def test_erase_deletes_the_files_and_show_and_export_list_them(
     erased = manage("leads", "erase", "--email", BUYER["email"], "--stage", "dev")
     assert f"deleted lead {lead_id} and its 2 files" in erased.out
     assert s3.list_objects_v2(Bucket=bucket, Prefix="leads/")["KeyCount"] == 0
+
+
+def test_s3_failures_refuse_before_and_never_lose_a_lead_after(
+    api: Any, faults: Any, clock: Any, settings: Any, counter: Any
+) -> None:
+    from chalicelib.inquiries.retry import retry_pending
+
+    photo = upload_file(api, "photo.jpg", SAMPLES["photo.jpg"])["id"]
+    faults.fail("s3.GetObject", "server")  # the files cannot be checked: nothing taken, 503
+    refused = submit(api, [photo])
+    assert refused.status_code == 503 and refused.headers["Retry-After"]
+    assert lead_items(settings) == []
+    faults.heal()
+    faults.fail("s3.CopyObject", "server")  # taken, not kept under the lead: still mailed
+    assert submit(api, [photo]).status_code == 201
+    (mail,) = sent_emails()
+    assert [p.get_filename() for p in mail.iter_attachments()] == ["photo.jpg"]
+    faults.heal()
+    faults.fail("sesv2.SendEmail", "throttle")  # the first email fails ...
+    assert submit(api, [photo]).status_code == 201
+    faults.heal()
+    faults.fail("s3.GetObject", "server")  # ... and the retry cannot read the file: a link
+    clock.advance(3600)
+    runtime = api.runtime
+    assert retry_pending(runtime.leads, runtime.inquiries, runtime.clock).sent == 1
+    retried = sent_emails()[-1]
+    assert list(retried.iter_attachments()) == []
+    text = retried.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "photo.jpg (image/jpeg, 51 bytes): https://api.example.com/api/attachments/" in text
+    # a bot's files are never looked at: the honeypot answers 201 without any S3 call
+    faults.heal()
+    counter.reset()
+    bot = post_json(api, {**BUYER, "website": "x", "attachments": ["f" * 32]}, Origin=SITE)
+    assert bot.status_code == 201 and not [c for c in counter.calls if c.startswith("s3.")]
+
+
+def test_the_bucket_is_private_encrypted_and_cleans_up_after_itself(aws: None) -> None:
+    s3 = boto3.client("s3", region_name=REGION)
+    block = s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4
+    (encryption,) = s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"][
+        "Rules"
+    ]
+    assert encryption["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    (cors,) = s3.get_bucket_cors(Bucket=BUCKET)["CORSRules"]
+    assert cors["AllowedMethods"] == ["POST"]
+    assert cors["AllowedOrigins"] == ["https://www.vigorautomobile.com"]  # the stage's origins
+    rules = {
+        rule["Prefix"]: rule["Expiration"]["Days"]
+        for rule in s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    }
+    assert rules == {"uploads/": 1, "leads/": 731}  # a day; LEAD_RETENTION_DAYS + 1
