@@ -254,6 +254,7 @@
     setState(upload, "uploading", t("files.uploading", { percent: 0 }), 0);
     upload.done = upload_(upload).then(
       (id) => {
+        if (upload.state === "removed") return;
         upload.id = id;
         setState(upload, "done", t("files.done"), 100);
         announce(t("files.uploaded", { name: upload.name }));
@@ -286,6 +287,7 @@
       const message = fields ? Object.values(fields).join(" ") : body?.error?.message;
       throw new Error(message || t("files.refused", { status: response.status }));
     }
+    if (upload.state === "removed") throw new Error(t("files.offline")); // removed meanwhile
     await send(upload, body.upload);
     return body.id;
   }
