@@ -63,7 +63,7 @@ def handle(runtime: Runtime, request: Request, lead_id: str, action: str, apply:
         from chalicelib.actions.pages import refused_page
 
         known = lead_id if refusal.status not in (400, 404) else None
-        return refused_page(refusal.status, refusal.message, locale or "en", known)
+        return refused_page(refusal.status, refusal.code, refusal.message, locale or "en", known)
     locale = locale or (lead.inquiry.locale if lead.inquiry.locale in ("en", "zh") else "en")
     if not apply:
         from chalicelib.actions.pages import confirm_page
