@@ -20,13 +20,18 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from chalicelib.leads.model import Lead
+from chalicelib.leads.model import SOURCE_FIELDS, Lead
 
 FORMATS = ("csv", "jsonl")
 COLUMNS = (
     "id",
     "received_at",
     "status",
+    "sales_status",
+    "owner",
+    "score",
+    "score_reasons",
+    "first_reply_at",
     "spam",
     "name",
     "email",
@@ -51,6 +56,9 @@ COLUMNS = (
     "held_back",
     "updated_at",
     "expires_at",
+    "attachments",  # [{"name", "type", "size"}]; in CSV a JSON cell
+    *SOURCE_FIELDS,
+    "history",
 )
 BOM = "\ufeff"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -58,7 +66,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def public(lead: Lead) -> dict[str, Any]:
     """A lead as exported: the known columns in order (times in ISO 8601 UTC)."""
-    record = lead.record()
+    record = {**lead.record(), **lead.source}  # the source's fields as columns of their own
     row = {name: record.get(name) for name in COLUMNS}
     row["items"] = [item.as_dict() for item in lead.inquiry.rows]
     return row
@@ -69,7 +77,9 @@ def csv_cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (dict, list)):
+    if isinstance(value, list):  # score reasons, history: one per line within the cell
+        value = "\n".join(str(item) for item in value)
+    if isinstance(value, dict):
         value = json.dumps(value, ensure_ascii=False)
     text = str(value)
     if text.startswith(_FORMULA_START):

@@ -1,14 +1,17 @@
-"""`manage.py leads ...`: list, show, export, resend, retry, mark, erase.
+"""`manage.py leads ...`: list, show, export, resend, retry, set-status, assign, stats, erase.
 
-Listing (list, export) walks the by_month index newest first, month by month, back to
---since; spam leads (status "spam", the honeypot was filled) are left out unless
---spam include|only or --status spam asks for them.
+Listing (list, export, stats) walks the by_month index newest first, month by month, back
+to --since; spam leads (status "spam", the honeypot was filled) are left out unless
+--spam include|only or --status spam asks for them. --status takes a notification status
+(pending, sent, failed, spam) or a sales status (new, replied, quoted, won, lost,
+not_relevant).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import getpass
 import io
 import json
 import os
@@ -23,12 +26,12 @@ from chalicelib.leads.dynamodb import (
     Conflict,
     Filter,
     LeadBusy,
-    LeadNotFound,
     LeadsTable,
     NotResendable,
     Tally,
 )
-from chalicelib.leads.model import MARKS, Status
+from chalicelib.leads.model import SalesStatus, Status, TransitionRefused
+from chalicelib.leads.store import LeadNotFound
 from chalicelib.runtime import Runtime
 from chalicelib.times import iso
 
@@ -37,12 +40,14 @@ LIST_DAYS = 90
 EXPORT_PAGE = 100
 SPAM_CHOICES = ("exclude", "include", "only")
 STATUSES = tuple(str(status) for status in Status)
+SALES_STATUSES = tuple(str(status) for status in SalesStatus)
+SCORES = ("A", "B", "C")
 
 
 def register(commands: Subcommands) -> None:
     group = commands.add_parser(
         "leads",
-        help="list, show, export, resend, retry, mark and erase leads",
+        help="list, show, export, resend, retry, set-status, assign, stats and erase leads",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -94,10 +99,33 @@ def register(commands: Subcommands) -> None:
     )
     retry.set_defaults(handler=retry_leads)
 
-    mark = add_command(leads, "mark", "record that sales contacted or closed a lead")
-    mark.add_argument("id")
-    mark.add_argument("status", choices=[str(status) for status in MARKS])
-    mark.set_defaults(handler=mark_lead)
+    set_status = add_command(
+        leads,
+        "set-status",
+        "record where sales stands with a lead (as the action links in the sales email do)",
+    )
+    set_status.add_argument("id")
+    set_status.add_argument("status", choices=SALES_STATUSES)
+    set_status.add_argument("--note", help="a short note for the history (one line, 500 chars)")
+    _by(set_status)
+    set_status.set_defaults(handler=set_lead_status)
+
+    assign = add_command(leads, "assign", "make someone the lead's owner")
+    assign.add_argument("id")
+    assign.add_argument("owner", help="the new owner's email address")
+    _by(assign)
+    assign.set_defaults(handler=assign_lead)
+
+    stats = add_command(
+        leads,
+        "stats",
+        "leads of the last days: how many per sales status, median time to first reply,"
+        " by country and by source",
+    )
+    stats.add_argument(
+        "--days", type=_positive, default=30, help="the last this many days (default: 30)"
+    )
+    stats.set_defaults(handler=lead_stats)
 
     erase = add_command(
         leads, "erase", "delete every lead of one email address (a GDPR erasure request)"
@@ -119,8 +147,9 @@ def list_leads(args: argparse.Namespace) -> int:
     tally = Tally()
     rows = store.newest_first(since, _filter(args), tally)
     shown = 0
-    widths = (17, 26, 9, 22, 30, 14, 24)
-    print(_line(("RECEIVED (UTC)", "ID", "STATUS", "NAME", "EMAIL", "COUNTRY", "PRODUCT"), widths))
+    widths = (17, 26, 9, 12, 5, 26, 22, 30, 14, 24)
+    titles = ("RECEIVED (UTC)", "ID", "STATUS", "SALES", "SCORE", "OWNER", "NAME", "EMAIL")
+    print(_line((*titles, "COUNTRY", "PRODUCT"), widths))
     for lead in rows:
         if shown == args.limit:
             print(
@@ -134,12 +163,12 @@ def list_leads(args: argparse.Namespace) -> int:
         # pending and over its address's hourly limit: mailed in the hourly summary
         held = lead.held_back and lead.status == Status.PENDING
         status = "held" if held else str(lead.status)
-        cells = (received, lead.id, status, inquiry.name, inquiry.email)
+        cells = (received, lead.id, status, lead.sales_status, lead.score, lead.owner)
         parts = inquiry.rows  # the first part, and how many more
         product = parts[0].label if parts else None
         if len(parts) > 1:
             product = f"{product} +{len(parts) - 1}"
-        print(_line((*cells, inquiry.country, product), widths))
+        print(_line((*cells, inquiry.name, inquiry.email, inquiry.country, product), widths))
         shown += 1
     print(f"{shown} lead{'s' if shown != 1 else ''} since {_day(since)}", file=sys.stderr)
     _say_what_was_left_out(args, tally, "shown")
@@ -162,8 +191,19 @@ def show_lead(args: argparse.Namespace) -> int:
             for n, item in enumerate(lead.inquiry.items, 1):
                 print(f"    {n}. {item.summary()}")
             continue
+        if name == "attachments":
+            print("attachments:")
+            for file in value:
+                print(f"    {file['name']} ({file['type']}, {file['size']} bytes)")
+            continue
         text = str(value)
-        if "\n" in text:
+        if isinstance(value, dict):  # the source: one line, as in the sales email
+            text = " · ".join(f"{key}={item}" for key, item in value.items())
+        if isinstance(value, list):  # the history, the score's reasons: one per line
+            print(f"{name}:")
+            for item in value:
+                print(f"    {item}")
+        elif "\n" in text:
             print(f"{name}:")
             for line in text.splitlines():
                 print(f"    {line}")
@@ -233,27 +273,61 @@ def retry_leads(args: argparse.Namespace) -> int:
     return 0
 
 
-def mark_lead(args: argparse.Namespace) -> int:
+def set_lead_status(args: argparse.Namespace) -> int:
     lead_id = _lead_id(args.id)
     runtime = stage_runtime(args.stage)
     try:
-        before = runtime.leads.mark(
-            lead_id, Status(args.status), runtime.settings.lead_retention_days
+        before = runtime.leads.find(lead_id)
+        after = runtime.leads.set_sales_status(
+            lead_id,
+            SalesStatus(args.status),
+            args.by,
+            args.note,
+            int(runtime.clock()),
+            keep_days=runtime.settings.lead_retention_days,
         )
+    except (LeadNotFound, Conflict, TransitionRefused) as exc:
+        raise CommandError(str(exc)) from None
+    if before.sales_status == after.sales_status:
+        print(f"lead {lead_id} is already {after.sales_status}")
+        return 0
+    print(f"lead {lead_id}: {before.sales_status} -> {after.sales_status}")
+    if after.expires_at > before.expires_at:
+        days = runtime.settings.lead_retention_days
+        print(f"  no longer treated as spam: kept {days} days like other leads")
+    return 0
+
+
+def assign_lead(args: argparse.Namespace) -> int:
+    from chalicelib.settings import is_address
+
+    lead_id = _lead_id(args.id)
+    owner = args.owner.strip()
+    if not is_address(owner):
+        raise CommandError(f"OWNER must be an email address, got {args.owner!r}")
+    runtime = stage_runtime(args.stage)
+    try:
+        before = runtime.leads.find(lead_id)
+        after = runtime.leads.assign(lead_id, owner, args.by, int(runtime.clock()))
     except (LeadNotFound, Conflict) as exc:
         raise CommandError(str(exc)) from None
-    previous = before.status
-    if previous == args.status:
-        print(f"lead {lead_id} is already {args.status}")
-        return 0
-    print(f"lead {lead_id}: {previous} -> {args.status}")
-    if previous == Status.PENDING:
-        print("  its sales email had not gone out yet; it will not be retried")
-    if previous == Status.SPAM:
-        print(
-            f"  no longer treated as spam: kept {runtime.settings.lead_retention_days} days"
-            " like other leads"
-        )
+    if before.owner == after.owner:
+        print(f"lead {lead_id} is already {owner}'s")
+    else:
+        print(f"lead {lead_id}: owner {before.owner or '-'} -> {after.owner}")
+    return 0
+
+
+def lead_stats(args: argparse.Namespace) -> int:
+    from admin.stats import Stats
+
+    runtime = stage_runtime(args.stage)
+    since = runtime.clock() - args.days * 86400
+    stats = Stats()
+    for lead in _table(runtime).newest_first(since):
+        stats.add(lead)
+    print(f"leads of the last {args.days} days (since {iso(since)}, spam left out)")
+    print(stats.report(), end="")
     return 0
 
 
@@ -266,7 +340,14 @@ def erase_leads(args: argparse.Namespace) -> int:
     verb = "would delete" if args.dry_run else "deleted"
     for lead in runtime.leads.erase(_stored_forms(address), dry_run=args.dry_run):
         removed += 1
-        print(f"{verb} lead {lead['id']} (received {lead['received_at']}, {lead['status']})")
+        files = int(lead.get("files") or 0)
+        if files and not args.dry_run:
+            _erase_files(runtime, str(lead["id"]), files)
+        with_files = f" and its {files} file{'s' if files != 1 else ''}" if files else ""
+        print(
+            f"{verb} lead {lead['id']}{with_files}"
+            f" (received {lead['received_at']}, {lead['status']})"
+        )
     if removed == 0:
         print(f"no leads stored for {address}")
     else:
@@ -282,9 +363,26 @@ def erase_leads(args: argparse.Namespace) -> int:
 # ---- helpers ------------------------------------------------------------------------
 
 
+def _erase_files(runtime: Runtime, lead_id: str, files: int) -> None:
+    """Delete an erased lead's files from the uploads bucket (leads/<id>/<n>)."""
+    attachments = runtime.attachments
+    if attachments is None:
+        raise CommandError(
+            f"lead {lead_id} had {files} file(s), but UPLOADS_BUCKET is not set: delete"
+            f" leads/{lead_id}/ from the stage's uploads bucket yourself"
+        )
+    attachments.erase(lead_id, files)
+
+
 def _filters(parser: argparse.ArgumentParser, since_help: str) -> None:
     parser.add_argument("--since", metavar="YYYY-MM-DD", type=_date, help=since_help)
-    parser.add_argument("--status", choices=STATUSES, help="only leads with this status")
+    parser.add_argument(
+        "--status",
+        choices=STATUSES + SALES_STATUSES,
+        help="only leads with this notification or sales status",
+    )
+    parser.add_argument("--owner", metavar="ADDRESS", help="only this owner's leads")
+    parser.add_argument("--score", choices=SCORES, type=str.upper, help="only leads of this score")
     parser.add_argument(
         "--spam",
         choices=SPAM_CHOICES,
@@ -299,17 +397,32 @@ def _say_what_was_left_out(args: argparse.Namespace, tally: Tally, verb: str) ->
         return
     count = tally.filtered_out
     leads = f"{count} lead{'s' if count != 1 else ''}"
-    if args.status is None and args.spam == "exclude":
+    only_spam = args.status is None and not args.owner and not args.score
+    if only_spam and args.spam == "exclude":
         print(f"not {verb}: {leads} marked spam (--spam include to add them)", file=sys.stderr)
     else:
         print(f"not {verb}: {leads} the filter left out", file=sys.stderr)
 
 
 def _filter(args: argparse.Namespace) -> Filter:
+    sales = args.status in SALES_STATUSES
     if args.status is not None and args.spam == "only" and args.status != Status.SPAM:
         raise CommandError(f"--spam only and --status {args.status} contradict each other")
-    status = None if args.status is None else Status(args.status)
-    return Filter(status=status, spam=args.spam)
+    return Filter(
+        status=None if args.status is None or sales else Status(args.status),
+        spam=args.spam,
+        sales_status=SalesStatus(args.status) if sales else None,
+        owner=args.owner.strip() if args.owner else None,
+        score=args.score,
+    )
+
+
+def _by(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--by",
+        default=f"{getpass.getuser()} (manage.py)",
+        help="who made the change, for the history (default: your login name)",
+    )
 
 
 def _table(runtime: Runtime, page_size: int = 250) -> LeadsTable:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from chalicelib.aws import error_code
+from chalicelib.settings import ssm_parameter
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "resources.json"
 
@@ -40,6 +41,7 @@ SETTING_OF_OUTPUT = {
     "ContentTableName": ("CONTENT_TABLE", "content_table"),
     "LeadsTableName": ("LEADS_TABLE", "leads_table"),
     "ConfigurationSetName": ("SES_CONFIGURATION_SET", "ses_configuration_set"),
+    "UploadsBucketName": ("UPLOADS_BUCKET", "uploads_bucket"),
 }
 
 SANDBOX_HELP = """\
@@ -58,7 +60,12 @@ def provision(runtime: Any, stage: str, cloudformation: Any, out: TextIO | None 
     settings = runtime.settings
     print(f"deploying stack {stack_name(stage)} from infra/resources.json ...", file=out)
     out.flush()
-    outputs = deploy_stack(cloudformation, stage)
+    outputs = deploy_stack(
+        cloudformation,
+        stage,
+        allowed_origins=settings.allowed_origins,
+        attachment_retention_days=settings.lead_retention_days + 1,
+    )
     for key, value in sorted(outputs.items()):
         print(f"  {key}: {value}", file=out)
     problems = 0
@@ -80,6 +87,12 @@ def provision(runtime: Any, stage: str, cloudformation: Any, out: TextIO | None 
             " (or verify the whole domain with DKIM in the SES console).",
             file=out,
         )
+    link_key = ssm_parameter(settings.action_link_key)
+    if link_key is not None:
+        from admin.keys import ensure_link_key
+
+        done = ensure_link_key(runtime.clients.client("ssm"), link_key)
+        print(f"action link key {link_key}: {done}", file=out)
     account = ses_account(sesv2)
     if account is None:
         print("SES account status: unknown (GetAccount not answered)", file=out)
@@ -217,13 +230,28 @@ def identity_status(sesv2: Any, address: str) -> str:
     return "NOT verified: SES will refuse to deliver to it while in the sandbox"
 
 
-def deploy_stack(cloudformation: Any, stage: str, template: Path = TEMPLATE) -> dict[str, str]:
-    """Create the stack, or update it when it exists; waits; returns its outputs."""
+def deploy_stack(
+    cloudformation: Any,
+    stage: str,
+    template: Path = TEMPLATE,
+    allowed_origins: tuple[str, ...] = (),
+    attachment_retention_days: int | None = None,
+) -> dict[str, str]:
+    """Create the stack, or update it when it exists; waits; returns its outputs. The
+    stage's ALLOWED_ORIGINS become the uploads bucket's CORS origins (the template's
+    default when none are given), LEAD_RETENTION_DAYS + 1 its attached files' life."""
     name = stack_name(stage)
+    parameters = [{"ParameterKey": "Stage", "ParameterValue": stage}]
+    if allowed_origins:
+        origins = ",".join(allowed_origins)
+        parameters.append({"ParameterKey": "AllowedOrigins", "ParameterValue": origins})
+    if attachment_retention_days is not None:
+        days = str(attachment_retention_days)
+        parameters.append({"ParameterKey": "AttachmentRetentionDays", "ParameterValue": days})
     args = {
         "StackName": name,
         "TemplateBody": template.read_text(encoding="utf-8"),
-        "Parameters": [{"ParameterKey": "Stage", "ParameterValue": stage}],
+        "Parameters": parameters,
     }
     try:
         cloudformation.describe_stacks(StackName=name)

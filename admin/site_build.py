@@ -49,147 +49,64 @@ DESCRIPTION_LENGTH = 155
 # needed), a static host leaves the comment and site.js fills it from ?inquiry=.
 INQUIRY_MARKER = "<!--inquiry-->"
 
-TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "company": COMPANY,
-        "welcome": f"Welcome to {COMPANY}",
-        "skip": "Skip to content",
-        "nav.label": "Main",
-        "nav.news": "News",
-        "nav.contact": "Contact us",
-        "crumbs.location": "Your location:",
-        "crumbs.home": "Home",
-        "crumbs.news": "News",
-        "crumbs.contact": "Contact us",
-        "sidebar.categories": "Categories",
-        "sidebar.contact": "Contact us",
-        "news.title": "News",
-        "news.all": "All news",
-        "news.empty": "No articles yet.",
-        "news.pages": "More articles",
-        "news.older": "Older articles →",
-        "news.newer": "← Newer articles",
-        "news.page": "page {page}",
-        "news.source": "Source: {source}",
-        "news.description": "News from {company}: company news, industry news and car care"
-        " tips from an exporter of auto parts.",
-        "category.description": "{category}: news from {company}, exporter of auto parts.",
-        "article.previous": "Previous:",
-        "article.next": "Next:",
-        "article.none": "none",
-        "article.nav": "More articles",
-        "article.back": "Back to the news",
-        "contact.title": "Contact us",
-        "contact.description": "Send {company} an inquiry for any auto part by name or OE"
-        " number; our sales team answers by email.",
-        "contact.contact_person": "Contact",
-        "contact.phone": "Phone",
-        "contact.tel": "Tel",
-        "contact.email": "Email",
-        "contact.address": "Address",
-        "contact.wechat": "WeChat",
-        "form.title": "Send us an inquiry",
-        "form.intro": "Tell us the part name or OE number and the quantity you need. Our sales"
-        " team answers by email.",
-        "form.required": "(required)",
-        "form.optional": "(optional)",
-        "form.name": "Name",
-        "form.email": "Email",
-        "form.company": "Company",
-        "form.country": "Country",
-        "form.phone": "Phone",
-        "form.product": "Part name or OE number",
-        "form.quantity": "Quantity",
-        "form.message": "Message",
-        "form.honeypot": "Leave this field empty",
-        "form.submit": "Send inquiry",
-        "form.successTitle": "Thank you! We received your inquiry.",
-        "form.reference": "Your reference:",
-        "thanks.title": "Thank you",
-        "thanks.text": "We received your inquiry. Our sales team will answer you by email.",
-        "thanks.reference": "Your reference:",
-        "thanks.another": "Send another inquiry",
-        "thanks.back": "Back to the news",
-        "notfound.title": "Page not found",
-        "notfound.text": "There is no page at this address. The article may have been removed.",
-        "notfound.description": "This page does not exist.",
-        "switch": "中文",
-    },
-    "zh": {
-        "company": COMPANY,
-        "welcome": f"欢迎访问 {COMPANY}",
-        "skip": "跳到正文",
-        "nav.label": "主导航",
-        "nav.news": "新闻中心",
-        "nav.contact": "联系我们",
-        "crumbs.location": "您的位置：",
-        "crumbs.home": "首页",
-        "crumbs.news": "新闻中心",
-        "crumbs.contact": "联系我们",
-        "sidebar.categories": "新闻分类",
-        "sidebar.contact": "联系我们",
-        "news.title": "新闻中心",
-        "news.all": "全部新闻",
-        "news.empty": "暂无文章。",
-        "news.pages": "更多文章",
-        "news.older": "更早的文章 →",
-        "news.newer": "← 较新的文章",
-        "news.page": "第 {page} 页",
-        "news.source": "来源：{source}",
-        "news.description": "{company} 新闻中心：公司新闻、行业新闻和汽车保养知识。",
-        "category.description": "{company} 新闻分类：{category}。",
-        "article.previous": "上一篇：",
-        "article.next": "下一篇：",
-        "article.none": "没有了",
-        "article.nav": "更多文章",
-        "article.back": "返回新闻列表",
-        "contact.title": "联系我们",
-        "contact.description": "向 {company} 询价：填写配件名称或 OE 号，"
-        "销售团队会通过邮件回复您。",
-        "contact.contact_person": "联系人",
-        "contact.phone": "手机",
-        "contact.tel": "电话",
-        "contact.email": "邮箱",
-        "contact.address": "地址",
-        "contact.wechat": "微信",
-        "form.title": "在线询价",
-        "form.intro": "请填写配件名称或 OE 号以及所需数量，我们的销售团队会通过邮件回复您。",
-        "form.required": "（必填）",
-        "form.optional": "（选填）",
-        "form.name": "姓名",
-        "form.email": "邮箱",
-        "form.company": "公司",
-        "form.country": "国家/地区",
-        "form.phone": "电话",
-        "form.product": "配件名称或 OE 号",
-        "form.quantity": "数量",
-        "form.message": "留言",
-        "form.honeypot": "请勿填写此项",
-        "form.submit": "发送询价",
-        "form.successTitle": "谢谢！我们已收到您的询价。",
-        "form.reference": "您的询价编号：",
-        "thanks.title": "谢谢",
-        "thanks.text": "我们已收到您的询价，销售团队会通过邮件回复您。",
-        "thanks.reference": "您的询价编号：",
-        "thanks.another": "再发一份询价",
-        "thanks.back": "返回新闻列表",
-        "notfound.title": "页面不存在",
-        "notfound.text": "此地址没有页面，文章可能已被删除。",
-        "notfound.description": "页面不存在。",
-        "switch": "English",
-    },
-}
-# The inquiry form's fields: (name, input type, autocomplete, maxlength, required, wide).
-FORM_FIELDS: list[tuple[str, str, str, int, bool, bool]] = [
-    ("name", "text", "name", 100, True, False),
-    ("email", "email", "email", 254, True, False),
-    ("company", "text", "organization", 200, False, False),
-    ("country", "text", "country-name", 100, False, False),
-    ("phone", "tel", "tel", 40, False, False),
-    ("quantity", "number", "off", 0, False, False),
-    ("product", "text", "off", 200, False, True),
-    ("message", "textarea", "off", 5000, True, True),
+# Every UI string of the site, en and zh, in one file: the templates use them all, and the
+# contact page carries the ones its scripts show (SCRIPT_STRINGS) as JSON for site.js.
+STRINGS_FILE = SITE_DIR / "strings.json"
+SCRIPT_STRINGS = ("contact.", "form.", "items.", "unit.", "files.")
+
+
+def load_strings(path: Path = STRINGS_FILE) -> dict[str, dict[str, str]]:
+    strings: dict[str, dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        lang: {key: text.replace("{company}", COMPANY) for key, text in texts.items()}
+        for lang, texts in strings.items()
+    }
+
+
+TEXT = load_strings()
+# The inquiry form's fields, in order: (name, input type, autocomplete, required, wide); the
+# lengths and choices are the API's (chalicelib/inquiries). NO_SCRIPT_FIELDS are the one row
+# a browser without JavaScript sends; with it, the line-item table and the uploader take
+# their place (site/assets/contact.js).
+CONTACT_FIELDS: list[tuple[str, str, str, bool, bool]] = [
+    ("name", "text", "name", True, False),
+    ("email", "email", "email", True, False),
+    ("company", "text", "organization", False, False),
+    ("country", "text", "country-name", False, False),
+    ("phone", "tel", "tel", False, False),
+    ("whatsapp", "tel", "off", False, False),
+    ("wechat", "text", "off", False, False),
 ]
+NO_SCRIPT_FIELDS: list[tuple[str, str, str, bool, bool]] = [
+    ("quantity", "number", "off", False, False),
+    ("product", "text", "off", False, True),
+]
+SHIPPING_FIELDS: list[tuple[str, str, str, bool, bool]] = [
+    ("incoterm", "select", "off", False, False),
+    ("destination_port", "text", "off", False, False),
+]
+MESSAGE_FIELD = ("message", "textarea", "off", True, True)
+# A line item's cells: (name, input type); the table's columns in order.
+ITEM_COLUMNS: list[tuple[str, str]] = [
+    ("part_number", "text"),
+    ("description", "text"),
+    ("quantity", "number"),
+    ("unit", "select"),
+    ("target_price", "decimal"),
+    ("currency", "select"),
+]
+CURRENCIES = ("USD", "EUR", "CNY", "GBP", "JPY", "AED")  # the API takes any ISO 4217 code
+# First-touch source fields: hidden inputs that site.js fills from what it recorded.
+SOURCE_FIELDS = (
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "gclid",
+    "referrer",
+    "landing_page",
+)
 
 
 @dataclass
@@ -410,7 +327,7 @@ class _Renderer:
             lstrip_blocks=True,
             undefined=jinja2.StrictUndefined,
         )
-        self.env.filters["json_ld"] = _json_ld
+        self.env.filters["json_ld"] = _script_json
 
     # ---- pages ----
 
@@ -489,7 +406,9 @@ class _Renderer:
             "/contact.html",
             title=t["contact.title"],
             description=t["contact.description"].format(company=COMPANY),
-            form_fields=FORM_FIELDS,
+            **_form(),
+            source_fields=SOURCE_FIELDS,
+            script_strings=_script_strings(lang),
             nav="contact",
         )
 
@@ -561,6 +480,44 @@ class _Renderer:
         return self.env.get_template(f"{name}.j2").render(values) + "\n"
 
 
+def _form() -> dict[str, Any]:
+    """The contact form's fields with the API's own lengths and choices (one source)."""
+    from chalicelib.attachments import kinds
+    from chalicelib.inquiries.fields import INCOTERMS, TEXT_FIELDS
+    from chalicelib.inquiries.line_items import MAX_ROWS, ROW_TEXT, UNITS
+
+    # the uploader checks what the API will (it checks again): count, sizes in MB, types
+    limits = {
+        "count": kinds.MAX_FILES,
+        "each": kinds.MAX_FILE_BYTES // 2**20,
+        "total": kinds.MAX_TOTAL_BYTES // 2**20,
+    }
+    types = {ext[1:]: k.content_types[0] for k in kinds.KINDS for ext in k.extensions}
+
+    def sized(fields: list[tuple[str, str, str, bool, bool]]) -> list[tuple[Any, ...]]:
+        return [
+            (n, kind, auto, TEXT_FIELDS.get(n, (0,))[0], *rest) for n, kind, auto, *rest in fields
+        ]
+
+    return {
+        "contact_fields": sized(CONTACT_FIELDS),
+        "no_script_fields": sized(NO_SCRIPT_FIELDS),
+        "shipping_fields": sized(SHIPPING_FIELDS),
+        "message_field": sized([MESSAGE_FIELD])[0],
+        "incoterms": INCOTERMS,
+        "item_columns": [(n, kind, ROW_TEXT.get(n, 0)) for n, kind in ITEM_COLUMNS],
+        "units": UNITS,
+        "currencies": CURRENCIES,
+        "uploader": {"limits": limits, "types": types, "max_items": MAX_ROWS},
+        "accept": ",".join(sorted({f".{ext}" for ext in types} | set(types.values()))),
+    }
+
+
+def _script_strings(lang: str) -> dict[str, str]:
+    """The strings the page's scripts show, in the page's language (for site.js)."""
+    return {k: v for k, v in TEXT[lang].items() if k.startswith(SCRIPT_STRINGS)}
+
+
 def _contact_rows(contact: dict[str, Any]) -> list[tuple[str, str, str | None]]:
     """(key, text, link) for each entry the company has; None values are left out."""
     rows: list[tuple[str, str, str | None]] = []
@@ -602,9 +559,9 @@ def _format_date(iso: str, lang: str) -> str:
     return f"{moment.day} {moment:%B} {moment.year}"
 
 
-def _json_ld(value: Any) -> str:
-    """JSON for a <script type="application/ld+json">: `<`, `>` and `&` escaped, so no text
-    of an article can close the script element."""
+def _script_json(value: Any) -> str:
+    """JSON for a <script> element (an article's JSON-LD, the scripts' strings): `<`, `>` and
+    `&` escaped, so no text can close the element."""
     from markupsafe import Markup
 
     text = json.dumps(value, ensure_ascii=False, indent=1)

@@ -26,6 +26,7 @@ NAMED_BY_STAGE = {
     "CONTENT_TABLE": "ContentTable",
     "LEADS_TABLE": "LeadsTable",
     "SES_CONFIGURATION_SET": "MailConfigurationSet",
+    "UPLOADS_BUCKET": "UploadsBucket",
 }
 
 
@@ -87,7 +88,7 @@ def template_names(stage: str, template_path: Path | None = None) -> dict[str, s
     names = {}
     for setting, logical_id in NAMED_BY_STAGE.items():
         properties = resources[logical_id]["Properties"]
-        name = properties.get("TableName") or properties.get("Name")
+        name = properties.get("TableName") or properties.get("Name") or properties["BucketName"]
         names[setting] = str(name["Fn::Sub"]).replace("${Stage}", stage)
     return names
 
@@ -146,6 +147,7 @@ def expected_policy(
             ),
             allow("FindLeadsDueForRetry", ["dynamodb:Query"], [f"{leads}/index/pending"]),
             allow("SendMailAsTheSender", ["ses:SendEmail", "ses:SendRawEmail"], ses),
+            *_uploads_statements(env),
             *_secret_statements(env),
             allow(
                 "WriteOwnLogs",
@@ -154,6 +156,26 @@ def expected_policy(
             ),
         ],
     }
+
+
+def _uploads_statements(env: dict[str, str]) -> list[dict[str, Any]]:
+    """The uploads bucket (chalicelib/attachments/bucket.py), when UPLOADS_BUCKET is set:
+    browsers PUT into uploads/ through the function's presigned POSTs (authorized as the
+    function's s3:PutObject); the function reads uploads (checks), copies them to leads/
+    (s3:GetObject on the source, s3:PutObject on the target) and reads leads/ (a retry's
+    email, the download links' presigned GETs). Deleting is the admin's (leads erase)."""
+    bucket = env.get("UPLOADS_BUCKET", "").strip()
+    if not bucket:
+        return []
+    objects = [f"arn:aws:s3:::{bucket}/uploads/*", f"arn:aws:s3:::{bucket}/leads/*"]
+    return [
+        {
+            "Sid": "ReceiveCheckAndAttachUploads",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": objects,
+        }
+    ]
 
 
 def ssm_parameters(env: dict[str, str]) -> dict[str, str]:
@@ -171,18 +193,33 @@ def ssm_parameters(env: dict[str, str]) -> dict[str, str]:
 def _secret_statements(env: dict[str, str]) -> list[dict[str, Any]]:
     """Read the SSM parameters the settings name (SecureString with the account's default
     key, aws/ssm, whose key policy lets SSM decrypt for the account: no KMS grant)."""
+    from chalicelib.actions.keys import PREVIOUS_SUFFIX
+
+    def arn(parameter: str) -> str:
+        return f"arn:aws:ssm:*:*:parameter/{parameter.lstrip('/')}"
+
     parameters = ssm_parameters(env)
-    if not parameters:
-        return []
-    arns = [f"arn:aws:ssm:*:*:parameter/{p.lstrip('/')}" for p in parameters.values()]
-    return [
-        {
-            "Sid": "ReadSecretParameters",
-            "Effect": "Allow",
-            "Action": ["ssm:GetParameter"],
-            "Resource": sorted(arns),
-        }
-    ]
+    link_key = parameters.pop("ACTION_LINK_KEY", None)
+    statements = []
+    if parameters:
+        statements.append(
+            {
+                "Sid": "ReadSecretParameters",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter"],
+                "Resource": sorted(arn(p) for p in parameters.values()),
+            }
+        )
+    if link_key is not None:  # the current and the previous key, in one GetParameters
+        statements.append(
+            {
+                "Sid": "ReadActionLinkKeys",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameters"],
+                "Resource": [arn(link_key), arn(link_key + PREVIOUS_SUFFIX)],
+            }
+        )
+    return statements
 
 
 def grants(document: dict[str, Any]) -> set[tuple[str, str]]:

@@ -51,6 +51,8 @@ class AwsClients:
             self._session = boto3.session.Session()
         retries = {"mode": "standard", "total_max_attempts": _ATTEMPTS.get(service, 2)}
         config = Config(**_CLIENT_CONFIG, retries=retries)  # type: ignore[arg-type]
+        if service == "s3":  # presigned POSTs and GETs signed with SigV4 (required by AWS)
+            config = config.merge(Config(signature_version="s3v4"))
         return self._session.client(service, config=config)
 
 

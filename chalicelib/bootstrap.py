@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 from chalice.app import Chalice, CloudWatchEvent, Rate, Request, Response
 
+from chalicelib.actions.routes import actions_blueprint
+from chalicelib.attachments.routes import attachments_blueprint
 from chalicelib.content.routes import content_blueprint
 from chalicelib.http import Cors, error_response, rewrite_chalice_error
 from chalicelib.inquiries.routes import inquiries_blueprint
@@ -23,6 +25,7 @@ PUBLIC_PATHS = {
     "/news/categories": "GET",
     "/news/{slug}": "GET",
     "/inquiries": "POST",
+    "/uploads": "POST",
 }
 RETRY_EVERY_MINUTES = 5
 request_log = logging.getLogger("vigor_leads.requests")
@@ -34,6 +37,8 @@ def create_app(runtime: Runtime | None = None) -> Chalice:
     app.log.setLevel(logging.INFO)
     app.register_blueprint(content_blueprint(runtime))
     app.register_blueprint(inquiries_blueprint(runtime))
+    app.register_blueprint(attachments_blueprint(runtime))
+    app.register_blueprint(actions_blueprint(runtime))
     cors = Cors(runtime.settings.allowed_origins)
     for path, methods in PUBLIC_PATHS.items():
         name = "preflight_" + "".join(ch if ch.isalnum() else "_" for ch in path)

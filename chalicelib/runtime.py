@@ -20,6 +20,9 @@ from chalicelib.settings import Settings, SettingsError, ssm_parameter
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from chalicelib.actions.links import ActionLinks
+    from chalicelib.attachments.bucket import UploadsBucket
+    from chalicelib.attachments.files import Attachments
     from chalicelib.content.repository import ContentRepository
     from chalicelib.inquiries.service import CaptchaVerifier, InquiryService
     from chalicelib.leads.dynamodb import LeadsTable
@@ -36,6 +39,7 @@ class Runtime:
         self.settings = settings
         self.clients = clients or AwsClients()
         self.clock = clock
+        self._link_key_reader: Callable[[], str | None] | None = None
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> Runtime:
@@ -84,7 +88,56 @@ class Runtime:
             Templates(),
             clock=self.clock,
             verify_captcha=self._captcha_verifier(),
+            attachments=lambda: self.attachments,
+            links=self.action_links,
         )
+
+    @cached_property
+    def uploads(self) -> UploadsBucket | None:
+        """The uploads bucket, None when UPLOADS_BUCKET is not set (attachments off)."""
+        if not self.settings.uploads_bucket:
+            return None
+        from chalicelib.attachments.bucket import UploadsBucket
+
+        return UploadsBucket(self.clients.client("s3"), self.settings.uploads_bucket)
+
+    @cached_property
+    def attachments(self) -> Attachments | None:
+        """Checks, attaches and mails a lead's files; built, not imported, until used."""
+        uploads = self.uploads
+        if uploads is None:
+            return None
+        from chalicelib.attachments.files import Attachments
+
+        return Attachments(uploads, self.settings, self.link_key, self.clock)
+
+    def link_key(self) -> bytes | None:
+        """LINK_SIGNING_KEY's value (read from SSM once per instance when it names a
+        parameter); None when unset or unreadable: links are then not offered."""
+        value = self.settings.link_signing_key
+        if not value:
+            return None
+        parameter = ssm_parameter(value)
+        if parameter is None:
+            return value.encode("utf-8")
+        if self._link_key_reader is None:
+            self._link_key_reader = self._ssm_secret(parameter)
+        secret = self._link_key_reader()
+        return None if secret is None else secret.encode("utf-8")
+
+    @cached_property
+    def action_links(self) -> ActionLinks | None:
+        """Signs and checks the sales email's action links; None when they are off. The
+        key is read from SSM on first use (one GetParameters per container)."""
+        settings = self.settings
+        parameter = ssm_parameter(settings.action_link_key)
+        if parameter is None or settings.public_api_url is None:
+            return None
+        from chalicelib.actions.keys import KeyRing
+        from chalicelib.actions.links import ActionLinks
+
+        keys = KeyRing(lambda: self.clients.client("ssm"), parameter, self.clock)
+        return ActionLinks(settings.public_api_url, keys, self.clock)
 
     def check_email(self, address: str) -> str:
         from chalicelib.inquiries.email_check import normalized_email

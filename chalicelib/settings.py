@@ -18,7 +18,7 @@ _SIMPLE_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # "ssm:/vigor-leads/prod/turnstile-secret" (read once per function instance, when needed).
 SSM_PREFIX = "ssm:"
 _SSM_NAME = re.compile(r"^/?[A-Za-z0-9_.\-/]{1,1011}$")
-SECRET_SETTINGS = ("TURNSTILE_SECRET",)
+SECRET_SETTINGS = ("TURNSTILE_SECRET", "LINK_SIGNING_KEY", "ACTION_LINK_KEY")
 
 
 def ssm_parameter(value: str | None) -> str | None:
@@ -26,6 +26,11 @@ def ssm_parameter(value: str | None) -> str | None:
     if value is None or not value.startswith(SSM_PREFIX):
         return None
     return value[len(SSM_PREFIX) :]
+
+
+def is_address(value: str) -> bool:
+    """A plain email address (the shape every address setting holds)."""
+    return bool(_SIMPLE_ADDRESS.match(value))
 
 
 class SettingsError(ValueError):
@@ -63,6 +68,15 @@ class Settings:
     ses_configuration_set: str | None = None
     outbox_dir: str | None = None
     alert_emails: tuple[str, ...] = ()  # `provision` subscribes them to the alarms
+    # Attachments (chalicelib/attachments): off while no bucket is named.
+    uploads_bucket: str | None = None
+    link_signing_key: str | None = None  # signs download links (a secret: ssm:/path)
+    follow_up_hours: int = 24  # a lead still new this long after it came is due a reminder
+    # The action links in the sales email: their key's SSM parameter (ssm:/path) and the
+    # API's public base URL they point to. Both set: links on; else the email has none.
+    action_link_key: str | None = None
+    # PUBLIC_API_URL: where the action links and the download links of files point
+    public_api_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -88,6 +102,11 @@ class Settings:
             ses_configuration_set=reader.optional("SES_CONFIGURATION_SET"),
             outbox_dir=reader.optional("OUTBOX_DIR"),
             alert_emails=reader.addresses("ALERT_EMAILS", required=False),
+            uploads_bucket=reader.optional("UPLOADS_BUCKET"),
+            link_signing_key=reader.secret("LINK_SIGNING_KEY"),
+            follow_up_hours=reader.positive_int("FOLLOW_UP_HOURS", 24),
+            action_link_key=reader.ssm_only("ACTION_LINK_KEY"),
+            public_api_url=reader.base_url("PUBLIC_API_URL"),
         )
 
 
@@ -114,6 +133,34 @@ class _Reader:
                 f" got {value!r}"
             )
         return value
+
+    def ssm_only(self, name: str) -> str | None:
+        """An SSM parameter reference, ssm:/path/name (the value itself never in config)."""
+        value = self.secret(name)
+        if value is not None and ssm_parameter(value) is None:
+            raise SettingsError(
+                f"{name} must name an SSM SecureString parameter as ssm:/path/name"
+                f" (e.g. ssm:/vigor-leads/prod/action-link-key), got {value!r}"
+            )
+        return value
+
+    def base_url(self, name: str) -> str | None:
+        value = self.optional(name)
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or not value.isascii()
+            or parts.query
+            or parts.fragment
+        ):
+            raise SettingsError(
+                f"{name} must be the API's public http(s) base URL, like"
+                f" https://abc123.execute-api.us-east-1.amazonaws.com/api, got {value!r}"
+            )
+        return value.rstrip("/")
 
     def boolean(self, name: str, default: bool) -> bool:
         value = self.optional(name)

@@ -39,7 +39,14 @@ AWS that this project would hit.
    missing. The shim applies both, through moto's own UpdateTimeToLive and
    UpdateContinuousBackups, when CloudFormation creates a table.
 
-`serialize_moto_dynamodb_writes()` (the name its callers know) applies 1, 2, 4, 5 and 6; it
+7. An S3 bucket's CorsConfiguration, LifecycleConfiguration and
+   PublicAccessBlockConfiguration in CloudFormation: moto's CloudFormation applies only the
+   encryption. The shim applies the three through moto's own S3 backend when CloudFormation
+   creates a bucket, so the uploads bucket of the tests and of `make run` has the template's
+   CORS origins (the stage's ALLOWED_ORIGINS) and rules. (moto does not run lifecycle rules,
+   nor enforce a presigned POST's policy: the app checks every file itself.)
+
+`serialize_moto_dynamodb_writes()` (the name its callers know) applies 1, 2, 4, 5, 6 and 7; it
 is idempotent and only touches moto, never the code that runs on AWS.
 `start_moto_server()` applies them and starts a moto server on a loopback port.
 """
@@ -80,6 +87,7 @@ def serialize_moto_dynamodb_writes() -> None:
     accept_swagger_2_in_api_gateway()
     answer_ses_account_requests()
     apply_table_ttl_and_recovery_in_cloudformation()
+    apply_bucket_rules_in_cloudformation()
     _applied = True
 
 
@@ -266,6 +274,70 @@ def apply_table_ttl_and_recovery_in_cloudformation() -> None:
 
     Table.create_from_cloudformation_json = classmethod(creating)  # type: ignore[assignment,method-assign,arg-type]
     Table._vigor_ttl_and_recovery = True  # type: ignore[attr-defined]
+
+
+def apply_bucket_rules_in_cloudformation() -> None:
+    """CORS, lifecycle and public access block of a bucket CloudFormation creates (point 7)."""
+    from moto.s3.models import FakeBucket, s3_backends
+
+    if getattr(FakeBucket, "_vigor_bucket_rules", False):
+        return
+    create = FakeBucket.create_from_cloudformation_json
+
+    def creating(
+        cls: Any,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        bucket = create(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        properties = cloudformation_json.get("Properties", {})
+        backend = s3_backends[account_id]["aws"]
+        cors = properties.get("CorsConfiguration", {}).get("CorsRules")
+        if cors:
+            backend.put_bucket_cors(bucket.name, [_cors_rule(rule) for rule in cors])
+        lifecycle = properties.get("LifecycleConfiguration", {}).get("Rules")
+        if lifecycle:
+            rules = [_lifecycle_rule(rule) for rule in lifecycle]
+            backend.put_bucket_lifecycle_configuration(bucket.name, rules)
+        block = properties.get("PublicAccessBlockConfiguration")
+        if block:
+            backend.put_public_access_block(bucket.name, block)
+        return bucket
+
+    FakeBucket.create_from_cloudformation_json = classmethod(creating)  # type: ignore[assignment,method-assign,arg-type]
+    FakeBucket._vigor_bucket_rules = True  # type: ignore[attr-defined]
+
+
+def _cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation CorsRule as moto's S3 backend takes it (the XML API's names)."""
+    origins = rule["AllowedOrigins"]
+    if isinstance(origins, str):  # moto resolves a CommaDelimitedList parameter to its text
+        origins = [origin.strip() for origin in origins.split(",")]
+    converted: dict[str, Any] = {
+        "AllowedMethod": list(rule["AllowedMethods"]),
+        "AllowedOrigin": list(origins),
+        "AllowedHeader": list(rule.get("AllowedHeaders", [])),
+        "ExposeHeader": list(rule.get("ExposedHeaders", [])),
+    }
+    if "MaxAge" in rule:
+        converted["MaxAgeSeconds"] = str(rule["MaxAge"])
+    if "Id" in rule:
+        converted["ID"] = str(rule["Id"])
+    return converted
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    converted: dict[str, Any] = {"ID": rule.get("Id", ""), "Status": rule["Status"]}
+    converted["Prefix"] = rule.get("Prefix", "")
+    if "ExpirationInDays" in rule:
+        converted["Expiration"] = {"Days": str(rule["ExpirationInDays"])}
+    if "AbortIncompleteMultipartUpload" in rule:
+        days = rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
+        converted["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": str(days)}
+    return converted
 
 
 SANDBOX_QUOTA = {"Max24HourSend": 200.0, "MaxSendRate": 1.0, "SentLast24Hours": 0.0}

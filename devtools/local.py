@@ -77,6 +77,12 @@ class LocalService:
         else:
             self.endpoint_url = options.endpoint_url or self._start_moto()
             _use_endpoint(self.endpoint_url)
+        # where the browser uploads attachments (presigned POSTs): the site's CSP allows it
+        self._urls["uploads"] = "https://*.amazonaws.com" if options.use_aws else self.endpoint_url
+        if not options.api_port:  # chosen now: the settings name it (PUBLIC_API_URL)
+            from devtools.emulator import free_port
+
+            options = self.options = dataclasses.replace(options, api_port=free_port(options.host))
         site = self._serve_site()
         self.site_url = self._urls["site"] = f"http://{options.host}:{site.server_address[1]}"
         settings_env = self.settings_env = self._settings_env()
@@ -93,10 +99,22 @@ class LocalService:
             session.events.register("before-call", hook)
         runtime = self.runtime = Runtime(Settings.from_env(settings_env), AwsClients(session))
         if not options.use_aws:  # an emulator starts empty: build and fill it like prod
-            deploy_stack(session.client("cloudformation"), LOCAL_STAGE)
+            from admin.keys import ensure_link_key
+            from chalicelib.settings import ssm_parameter
+
+            origins = runtime.settings.allowed_origins  # the uploads bucket's CORS
+            deploy_stack(session.client("cloudformation"), LOCAL_STAGE, allowed_origins=origins)
             verify_sender(runtime.clients.sesv2(), runtime.settings.sender_email)
             load_seed(runtime.content)
+            if runtime.settings.uploads_bucket:  # bound to the emulator now, as the others
+                runtime.clients.client("s3")
+            link_key = ssm_parameter(runtime.settings.action_link_key)
+            if link_key is not None:  # as `provision` creates it
+                ensure_link_key(runtime.clients.client("ssm"), link_key)
         self._serve_api(runtime)
+        if runtime.settings.public_api_url is None:  # the action links point here
+            settings_env["PUBLIC_API_URL"] = self.api_url
+            runtime.settings = Settings.from_env(settings_env)
         self.build_site()
         self._start_retry_loop(runtime)
         return self
@@ -141,6 +159,11 @@ class LocalService:
             "SALES_EMAILS": "sales@vigorautomobile.com",
             "AUTOREPLY_ENABLED": "true",
             "OUTBOX_DIR": str(self.options.outbox),
+            # attachments: the uploads bucket, and links for files too large to mail
+            "UPLOADS_BUCKET": f"vigor-leads-{LOCAL_STAGE}-uploads",
+            "LINK_SIGNING_KEY": "local-only link signing key",
+            "PUBLIC_API_URL": f"http://{self.options.host}:{self.options.api_port}",
+            "ACTION_LINK_KEY": f"ssm:/vigor-leads/{LOCAL_STAGE}/action-link-key",
         }
         env.update(self.options.env)
         if self.options.use_aws:  # the stage's settings, but the local demo site may call it

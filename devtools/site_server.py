@@ -5,8 +5,9 @@ on its own origin, as a static host would, plus what a static host cannot do:
   it is a lead id (a 26-character ULID), so it shows without JavaScript (on a static host
   site.js fills it in);
 * /config.js (window.VIGOR = {api, site}) from the running service's addresses;
-* a Content-Security-Policy that allows scripts and styles from the site only and network
-  calls and form posts to the API only.
+* a Content-Security-Policy that allows scripts and styles from the site only, network
+  calls to the API and to the storage that takes the uploads (`uploads`), and form posts to
+  the API only.
 
 A path with no file is answered 404 with the site's 404 page (the Chinese one under /zh/),
 as docs/site.md sets up CloudFront to do. A request path that is not ASCII, not UTF-8 once
@@ -76,7 +77,7 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         if path == "/config.js":
             self._send(
                 "application/javascript; charset=utf-8",
-                f"window.VIGOR = {json.dumps(dict(self.urls))};\n".encode(),
+                f"window.VIGOR = {json.dumps(self._config())};\n".encode(),
             )
             return
         if path.endswith("/"):
@@ -119,12 +120,16 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         self.send_header("X-Content-Type-Options", "nosniff")
         super().end_headers()
 
+    def _config(self) -> dict[str, str]:
+        return {name: self.urls[name] for name in ("api", "site") if name in self.urls}
+
     def _content_security_policy(self) -> str:
         api = self.urls.get("api", "")
+        uploads = self.urls.get("uploads", "")
         return "; ".join(
             [
                 "default-src 'self'",
-                f"connect-src 'self' {api}".strip(),
+                f"connect-src 'self' {api} {uploads}".strip(),
                 f"form-action 'self' {api}".strip(),
                 "img-src 'self' data:",
                 "base-uri 'none'",

@@ -32,6 +32,7 @@ def settings_env(**overrides: str) -> dict[str, str]:
         "SENDER_EMAIL": SENDER,
         "SALES_EMAILS": SALES,
         "AUTOREPLY_ENABLED": "false",
+        "UPLOADS_BUCKET": f"vigor-leads-{STAGE}-uploads",
     }
     env.update(overrides)
     return env

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from chalicelib.leads.model import Inquiry
+from chalicelib.leads.model import SOURCE_FIELDS, Inquiry
 from chalicelib.origins import ascii_url, url_on_allowed_origin
 
 MAX_BODY_BYTES = 64 * 1024
@@ -38,8 +38,16 @@ TEXT_FIELDS: dict[str, tuple[int, bool, bool]] = {
     "destination_port": (100, False, False),
     "whatsapp": (40, False, False),
     "wechat": (20, False, False),
+    # the first-touch source (Inquiry.source), flat as the site sends it
+    **{name: (200, False, False) for name in SOURCE_FIELDS},
+    "referrer": (2000, False, False),
+    "landing_page": (2000, False, False),
 }
 MAX_QUANTITY = 10_000_000
+# Upload ids (POST /uploads): a JSON array, or the form field repeated.
+ATTACHMENTS_FIELD = "attachments"
+MAX_ATTACHMENTS = 5
+_UPLOAD_ID = re.compile(r"[0-9a-f]{32}\Z")
 LOCALES = ("en", "zh")
 # C0 and C1 controls (NEL, U+0085, is a line break to str.splitlines and to mail headers),
 # DEL and the Unicode line/paragraph separators: never in a one-line field.
@@ -176,6 +184,11 @@ def _submission(pairs: list[tuple[str, Any]], is_form: bool) -> Submission:
     duplicates: list[str] = []
     filled: set[str] = set()
     for key, value in pairs:
+        if is_form and key == ATTACHMENTS_FIELD:  # repeated on purpose: one id each
+            if value:
+                values.setdefault(key, []).append(value)
+                filled.add(key)
+            continue
         if key in values and values[key] != value:
             duplicates.append(key)
         values[key] = value
@@ -232,8 +245,12 @@ def validate(
         errors["wechat"] = (
             "must be a WeChat ID: 6 to 20 letters, digits, _ or -, starting with a letter"
         )
-    if "page" in clean and not _is_web_url(clean["page"]):
-        errors["page"] = "must be an http(s) URL"
+    for name in ("page", "referrer", "landing_page"):
+        if name in clean and not _is_web_url(clean[name]):
+            errors[name] = "must be an http(s) URL"
+    source = {name: clean.pop(name) for name in SOURCE_FIELDS if name in clean}
+    if source:
+        clean["source"] = source
     if "redirect" in clean:
         if url_on_allowed_origin(clean["redirect"], allowed_origins):
             clean["redirect"] = ascii_url(clean["redirect"])  # a Location header is ASCII
@@ -264,6 +281,9 @@ def validate(
             for name in ("product", "quantity"):  # one row or many, never both kinds
                 if name in clean:
                     errors[name] = "cannot be sent with items (make it a row)"
+    upload_ids = _upload_ids(values.get(ATTACHMENTS_FIELD), errors)
+    if upload_ids:
+        clean[ATTACHMENTS_FIELD] = upload_ids
     if errors:
         from chalicelib.inquiries.texts import in_locale
 
@@ -315,6 +335,23 @@ def quantity_of(raw: Any) -> int | str | None:
     else:
         return message
     return value if 1 <= value <= MAX_QUANTITY else message
+
+
+def _upload_ids(raw: Any, errors: dict[str, str]) -> tuple[str, ...]:
+    """The upload ids as sent (their files are checked by the service), or () with the
+    problem recorded in `errors`."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        errors[ATTACHMENTS_FIELD] = "must be a list of upload ids"
+        return ()
+    if len(raw) > MAX_ATTACHMENTS:
+        errors[ATTACHMENTS_FIELD] = f"must be at most {MAX_ATTACHMENTS} files"
+        return ()
+    for index, upload_id in enumerate(raw):
+        if not isinstance(upload_id, str) or not _UPLOAD_ID.match(upload_id):
+            errors[f"{ATTACHMENTS_FIELD}[{index}]"] = "must be an upload id from POST /uploads"
+    return tuple(raw) if not any(k.startswith(ATTACHMENTS_FIELD) for k in errors) else ()
 
 
 def _is_web_url(value: str) -> bool:

@@ -4,12 +4,17 @@ Each is rendered from a Lead."""
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.leads.model import Lead
-from chalicelib.mail import Email, Templates
+from chalicelib.leads.model import Inquiry, Lead
+from chalicelib.mail import Email, MailFile, Templates
 from chalicelib.origins import url_on_allowed_origin
 from chalicelib.settings import RoutingRule, Settings
+
+if TYPE_CHECKING:
+    from chalicelib.attachments.files import Enclosure
 
 # Product and quantity are a row of the items table (Inquiry.rows).
 DETAIL_FIELDS = (
@@ -46,11 +51,24 @@ def recipients(
     return tuple(chosen) or default
 
 
+def owner_for(inquiry: Inquiry, lead_id: str, settings: Settings) -> str:
+    """Who owns a new lead: the first address of the first routing rule it matches, else
+    one of SALES_EMAILS chosen by the lead id (a hash of it: an even share without a
+    counter, so taking a lead costs no extra AWS call, and the same lead always gets the
+    same owner, also when its admission is retried)."""
+    for rule in settings.routing_rules:
+        if rule.match.lower() in str(getattr(inquiry, rule.field) or "").lower():
+            return rule.to[0]
+    digest = hashlib.sha256(lead_id.encode("ascii", "replace")).digest()
+    return settings.sales_emails[int.from_bytes(digest[:8], "big") % len(settings.sales_emails)]
+
+
 def sales_subject(lead: Lead) -> str:
-    """Who and what at a glance: name, company, country, the first part and how many more."""
+    """Who and what at a glance: the score, name, company, country, the first part and how
+    many more."""
     inquiry = lead.inquiry
     who = ", ".join(str(v) for v in (inquiry.name, inquiry.company, inquiry.country) if v)
-    subject = f"Inquiry from {who}"
+    subject = (f"[{lead.score}] " if lead.score else "") + f"Inquiry from {who}"
     rows = inquiry.rows
     if rows and rows[0].label:
         subject += f": {rows[0].label}"
@@ -93,9 +111,71 @@ def details_of(lead: Lead) -> list[tuple[str, Any]]:
     ]
 
 
+def files_view(enclosures: Sequence[Enclosure]) -> list[dict[str, Any]]:
+    """The lead's files as the templates show them: name, type, size, attached or a link."""
+    return [
+        {
+            "name": e.file.filename,
+            "type": e.file.content_type,
+            "size": readable_size(e.file.size),
+            "attached": e.data is not None,
+            "url": e.url or "",
+        }
+        for e in enclosures
+    ]
+
+
+def files_detail(lead: Lead) -> list[tuple[str, Any]]:
+    """A held-back lead's files as one detail row: named, kept with the lead (the summary
+    carries no files: `manage.py leads show` lists them, the bucket keeps them)."""
+    if not lead.attachments:
+        return []
+    named = "; ".join(
+        f"{a.filename} ({a.content_type}, {readable_size(a.size)})" for a in lead.attachments
+    )
+    return [("Files", f"{named} (kept with the lead)")]
+
+
+def readable_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def mail_files(enclosures: Sequence[Enclosure]) -> tuple[MailFile, ...]:
+    return tuple(
+        MailFile(e.file.filename, e.file.content_type, e.data)
+        for e in enclosures
+        if e.data is not None
+    )
+
+
+def source_line(lead: Lead) -> str:
+    """Where the buyer came from, in one line ("utm_source=google · gclid=…"); "" if unknown."""
+    return " · ".join(f"{name}={value}" for name, value in lead.source.items())
+
+
+def addressees(lead: Lead, settings: Settings) -> tuple[str, ...]:
+    """The lead's owner alone (the links in the email are signed for them: one SendEmail,
+    one set of links); a lead without one (stored before owners) as routing says."""
+    if lead.owner:
+        return (lead.owner,)
+    return recipients(lead, settings.sales_emails, settings.routing_rules)
+
+
 def sales_notification(
-    lead: Lead, settings: Settings, templates: Templates, stored: bool = True
+    lead: Lead,
+    settings: Settings,
+    templates: Templates,
+    stored: bool = True,
+    enclosures: Sequence[Enclosure] = (),
+    actions: list[tuple[str, str]] | None = None,
 ) -> Email:
+    """`actions`: (action, signed URL) for the owner (chalicelib/actions/links.py)."""
+    from chalicelib.actions.links import LABELS
+
     details = details_of(lead)
     subject = sales_subject(lead)
     page = lead.inquiry.page
@@ -108,31 +188,49 @@ def sales_notification(
         # Only the site's own pages are links; any other URL is shown as text, so a
         # look-alike (https://www.site.com@evil.example/login) is never one click away.
         "page_is_ours": bool(page) and url_on_allowed_origin(str(page), settings.allowed_origins),
+        "files": files_view(enclosures),
+        "score": lead.score or "",
+        "score_reasons": ", ".join(lead.score_reasons) or "none of the rules",
+        "source": source_line(lead),
+        "owner": lead.owner or "",
+        "actions": [(LABELS["en"][action], url) for action, url in actions or ()],
     }
     return Email(
         sender=settings.sender_email,
-        to=recipients(lead, settings.sales_emails, settings.routing_rules),
+        to=addressees(lead, settings),
         subject=subject if stored else f"[NOT STORED] {subject}",
         text=templates.render("sales_notification.txt", **context),
         html=templates.render("sales_notification.html", **context),
         reply_to=(lead.inquiry.name, lead.inquiry.email),
         headers=(("X-Vigor-Lead-Id", lead.id),),
+        attachments=mail_files(enclosures),
     )
 
 
-def plain_sales_notification(lead: Lead, settings: Settings, stored: bool = True) -> Email:
+def plain_sales_notification(
+    lead: Lead, settings: Settings, stored: bool = True, enclosures: Sequence[Enclosure] = ()
+) -> Email:
     """The degraded notification, used when the rich one cannot be built (a template or
     header bug): plain text, every header ours and ASCII, no Reply-To, and the values the
     visitor typed written out as text. Built without Jinja2 or the header registry, so a
     stored lead always has an email that can reach sales."""
     values = lead.inquiry.as_dict()
     values.pop("items", None)  # one line each, below
+    if "source" in values:
+        values["source"] = source_line(lead)
+    if lead.score:
+        values["score"] = f"{lead.score} ({', '.join(lead.score_reasons) or '-'})"
     lines = [
         f"New inquiry {lead.id} (plain copy: the formatted email could not be built)",
         "" if stored else "!! The lead database was unavailable: this email is the only copy.",
         "",
         *(f"{key}: {value}" for key, value in values.items() if value != ""),
         *(f"item {n}: {row.summary()}" for n, row in enumerate(lead.inquiry.items, 1)),
+        *(
+            f"file: {f['name']} ({f['type']}, {f['size']}) "
+            + ("attached" if f["attached"] else f["url"] or "kept with the lead")
+            for f in files_view(enclosures)
+        ),
         "",
         f"Reference: {lead.id} · received {lead.received_iso} (UTC)",
         "Reply by writing to the address above yourself (no Reply-To on this copy).",
@@ -141,11 +239,12 @@ def plain_sales_notification(lead: Lead, settings: Settings, stored: bool = True
     subject = f"Inquiry {lead.id} (plain copy)"
     return Email(
         sender=settings.sender_email,
-        to=recipients(lead, settings.sales_emails, settings.routing_rules),
+        to=addressees(lead, settings),
         subject=subject if stored else f"[NOT STORED] {subject}",
         text=text,
         html=None,
         headers=(("X-Vigor-Lead-Id", lead.id),),
+        attachments=mail_files(enclosures),
     )
 
 
@@ -170,7 +269,7 @@ def held_back_summary(leads: list[Lead], settings: Settings, templates: Template
         "leads": [
             {
                 "lead": template_view(lead),
-                "details": details_of(lead),
+                "details": details_of(lead) + files_detail(lead),
                 "rows": rows_view(lead),
             }
             for lead in leads

@@ -36,30 +36,12 @@ def inquiries_blueprint(runtime: Runtime) -> Blueprint:
 def handle_submission(runtime: Runtime, request: Request) -> Response:
     from chalicelib.inquiries.fields import TURNSTILE_FIELD, parse_body, validate
     from chalicelib.inquiries.service import Submitted
-    from chalicelib.origins import origin_allowed
 
     settings = runtime.settings
     headers = request.headers
-    # A browser always sends Origin with a POST: a page on another site (or a sandboxed
-    # one, "null") must not submit leads through its visitors' browsers. No Origin at all
-    # is a server or curl, which CORS does not govern anyway.
-    # The API's own origin is its form page (form_page.py) sending a corrected form again.
-    origin = headers.get("Origin")
-    if (
-        origin is not None
-        and not origin_allowed(origin, settings.allowed_origins)
-        and not _own_origin(origin, headers.get("Host"))
-    ):
-        return _answer(
-            request,
-            settings,
-            None,
-            error_response(
-                403,
-                "origin_not_allowed",
-                "Inquiries are accepted only from the company's own site.",
-            ),
-        )
+    refused = foreign_origin(request, settings)
+    if refused is not None:
+        return _answer(request, settings, None, refused)
     idempotency_key = headers.get("Idempotency-Key")
     submission = None
     try:
@@ -79,7 +61,7 @@ def handle_submission(runtime: Runtime, request: Request) -> Response:
         lead_id = runtime.inquiries.submit(
             inquiry,
             Submitted(
-                client_ip=_client_ip(request),
+                client_ip=client_ip(request),
                 idempotency_key=idempotency_key,
                 honeypot_filled=submission.has_value(settings.honeypot_field),
                 captcha_token=submission.values.get(TURNSTILE_FIELD),
@@ -104,6 +86,26 @@ def handle_submission(runtime: Runtime, request: Request) -> Response:
 
         return received_page(inquiry.locale, lead_id, _back(submission, settings))
     return json_response({"id": lead_id, "status": "received"}, 201, {"X-Inquiry-Id": lead_id})
+
+
+def foreign_origin(request: Request, settings: Settings) -> Response | None:
+    """403 when a browser on another site posts (POST /inquiries, POST /uploads); None
+    when the origin may. A browser always sends Origin with a POST: a page on another site
+    (or a sandboxed one, "null") must not submit through its visitors' browsers. No Origin
+    at all is a server or curl, which CORS does not govern anyway. The API's own origin is
+    its form page (form_page.py) sending a corrected form again."""
+    from chalicelib.origins import origin_allowed
+
+    origin = request.headers.get("Origin")
+    if (
+        origin is None
+        or origin_allowed(origin, settings.allowed_origins)
+        or _own_origin(origin, request.headers.get("Host"))
+    ):
+        return None
+    return error_response(
+        403, "origin_not_allowed", "Inquiries are accepted only from the company's own site."
+    )
 
 
 def refusal(exc: Exception, locale: str = "en") -> Response | None:
@@ -229,6 +231,6 @@ def _valid_key(key: str) -> bool:
     return 0 < len(key) <= MAX_IDEMPOTENCY_KEY and key.isascii() and key.isprintable()
 
 
-def _client_ip(request: Request) -> str:
+def client_ip(request: Request) -> str:
     identity = (request.context or {}).get("identity") or {}
     return str(identity.get("sourceIp") or "unknown")

@@ -20,12 +20,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.inquiries.email_check import mailbox_key
 from chalicelib.inquiries.messages import (
     acknowledgement,
     held_back_summary,
+    owner_for,
     plain_sales_notification,
     sales_notification,
 )
@@ -43,6 +44,10 @@ from chalicelib.mail import Email, Mailer, MailError, Templates
 from chalicelib.metrics import emit
 from chalicelib.settings import Settings
 from chalicelib.times import iso
+
+if TYPE_CHECKING:
+    from chalicelib.actions.links import ActionLinks
+    from chalicelib.attachments.files import Attachments, Checked, Enclosure
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +105,8 @@ class InquiryService:
         new_id: Callable[[float], str] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         verify_captcha: CaptchaVerifier | None = None,
+        attachments: Callable[[], Attachments | None] = lambda: None,
+        links: ActionLinks | None = None,
     ) -> None:
         from chalicelib.ids import new_id as default_new_id
 
@@ -111,7 +118,9 @@ class InquiryService:
         self._new_id = new_id or default_new_id
         self._monotonic = monotonic
         self._verify_captcha = verify_captcha
+        self._links = links
         self._fallback_used: dict[tuple[int, str], int] = {}
+        self._files = attachments  # called only for a lead with files (lazy imports)
 
     def submit(self, inquiry: Inquiry, submitted: Submitted) -> str:
         """Take the lead; returns its id. Raises CaptchaFailed, RateLimited,
@@ -126,15 +135,23 @@ class InquiryService:
                 if first is not None:
                     return first
             captcha = self._captcha(submitted)
+        # A bot's files (honeypot) are not even looked at; they expire with the uploads.
+        checked = None
+        if inquiry.attachments and not spam:
+            checked = self._check_files(inquiry, submitted)
         now = self._clock()
         settings = self._settings
+        lead_id = self._new_id(now)
         lead = Lead.new(
             inquiry,
-            self._new_id(now),
+            lead_id,
             now,
             spam=spam,
             captcha=captcha,
             retention_days=settings.spam_retention_days if spam else settings.lead_retention_days,
+            attachments=checked.files if checked is not None else (),
+            owner=owner_for(inquiry, lead_id, settings),
+            follow_up_hours=settings.follow_up_hours,
         )
         admission = Admission(
             lead=lead,
@@ -162,14 +179,21 @@ class InquiryService:
             if spam:
                 return lead.id  # a bot's submission is not worth the fallback channel
             self._use_fallback(submitted.client_ip, now)
-            self._email_without_store(lead)
+            self._attach(lead, checked)
+            self._email_without_store(lead, checked)
             return lead.id
+        self._attach(lead, checked)
         if spam:
             log.info("lead %s: honeypot filled, kept as spam, nobody emailed", lead.id)
         elif admitted.held_back:
             log.info("lead %s: address over its hourly limit, held for the summary", lead.id)
         else:
-            self._notify(lead, attempts=1, ack_deadline=ack_deadline if admitted.ack else None)
+            self._notify(
+                lead,
+                attempts=1,
+                ack_deadline=ack_deadline if admitted.ack else None,
+                checked=checked,
+            )
         return lead.id
 
     def resend(self, lead: Lead) -> bool:
@@ -209,9 +233,56 @@ class InquiryService:
             raise CaptchaFailed()
         return "verified" if verdict else "unverified"
 
-    def _notify(self, lead: Lead, attempts: int, ack_deadline: float | None = None) -> bool:
+    def _check_files(self, inquiry: Inquiry, submitted: Submitted) -> Checked:
+        """The submission's files, checked in S3; Invalid (422) names each bad one,
+        Unavailable (503) when S3 cannot be read. Nothing is taken before this passes."""
+        from chalicelib.inquiries.fields import ATTACHMENTS_FIELD, Invalid
+        from chalicelib.inquiries.texts import in_locale
+
+        files = self._files()
+        if files is None:
+            problem = "cannot be sent here (this site takes no files): please email them to us"
+            raise Invalid(in_locale({ATTACHMENTS_FIELD: problem}, inquiry.locale))
+        from chalicelib.attachments.files import FilesUnavailable
+
+        try:
+            checked, errors = files.check(inquiry.attachments, submitted.client_ip)
+        except FilesUnavailable as exc:
+            log.error("the uploads bucket could not be read (%s): 503", exc)
+            raise Unavailable(str(exc)) from exc
+        if errors:
+            raise Invalid(in_locale(errors, inquiry.locale))
+        return checked
+
+    def _attach(self, lead: Lead, checked: Checked | None) -> None:
+        files = self._files() if checked is not None else None
+        if files is not None and checked is not None:
+            files.attach(lead.id, checked)
+
+    def _enclosures(self, lead: Lead, checked: Checked | None) -> list[Enclosure]:
+        """The lead's files for its email: attached or linked; never raises (a file that
+        cannot be had is named without a link: the lead still reaches sales)."""
+        if not lead.attachments:
+            return []
+        from chalicelib.attachments.files import Enclosure
+
+        try:
+            files = self._files()
+            if files is not None:
+                return files.enclosures(lead, checked)
+        except Exception as exc:
+            log.error("lead %s: files not enclosed (%s)", lead.id, type(exc).__name__)
+        return [Enclosure(file) for file in lead.attachments]
+
+    def _notify(
+        self,
+        lead: Lead,
+        attempts: int,
+        ack_deadline: float | None = None,
+        checked: Checked | None = None,
+    ) -> bool:
         settings, templates = self._settings, self._templates
-        message_id, error = self._send(lambda: self._sales_email(lead))
+        message_id, error = self._send(lambda: self._sales_email(lead, checked=checked))
         ack = None
         if ack_deadline is not None and self._monotonic() > ack_deadline:
             ack = "skipped"  # AWS was slow: answer the visitor in time rather than acknowledge
@@ -261,10 +332,24 @@ class InquiryService:
             # sweep takes it again. Worst case sales gets the same lead twice, never zero times.
             log.exception("lead %s: could not record the notification outcome", lead.id)
 
-    def _sales_email(self, lead: Lead, stored: bool = True) -> Email:
+    def _sales_email(
+        self, lead: Lead, stored: bool = True, checked: Checked | None = None
+    ) -> Email:
         """The rich notification, or the plain one when the rich cannot be built."""
+        enclosures = self._enclosures(lead, checked)
         try:
-            email = sales_notification(lead, self._settings, self._templates, stored=stored)
+            # The owner's own action links (signed for them); none for a lead not stored.
+            links = self._links
+            owner = lead.owner
+            actions = links.for_recipient(lead.id, owner) if links and owner and stored else []
+            email = sales_notification(
+                lead,
+                self._settings,
+                self._templates,
+                stored=stored,
+                enclosures=enclosures,
+                actions=actions,
+            )
             _ = email.raw  # build the MIME bytes now: a header problem shows here, not in SES
             return email
         except Exception as exc:
@@ -273,7 +358,7 @@ class InquiryService:
                 lead.id,
                 type(exc).__name__,
             )
-            return plain_sales_notification(lead, self._settings, stored=stored)
+            return plain_sales_notification(lead, self._settings, stored, enclosures)
 
     def _send(self, build: Callable[[], Email]) -> tuple[str | None, str | None]:
         """(message id, None) when SES took it, else (None, reason). Never raises."""
@@ -297,8 +382,10 @@ class InquiryService:
             raise Unavailable("fallback bound reached")
         used[(window, client_ip)], used[(window, "")] = per_ip + 1, total + 1
 
-    def _email_without_store(self, lead: Lead) -> None:
-        message_id, error = self._send(lambda: self._sales_email(lead, stored=False))
+    def _email_without_store(self, lead: Lead, checked: Checked | None) -> None:
+        message_id, error = self._send(
+            lambda: self._sales_email(lead, stored=False, checked=checked)
+        )
         if message_id is None:
             log.error(
                 "lead %s: DynamoDB and SES both failed, answering 503 (%s)",

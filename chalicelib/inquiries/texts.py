@@ -25,12 +25,15 @@ FIELD_NAMES_ZH = {
     "page": "页面地址",
     "locale": "语言",
     "redirect": "跳转地址",
+    "referrer": "来源网址",
+    "landing_page": "着陆页",
     "cf-turnstile-response": "人机验证",
     "incoterm": "贸易术语",
     "destination_port": "目的港",
     "whatsapp": "WhatsApp 号码",
     "wechat": "微信号",
     "items": "配件清单",
+    "attachments": "附件",
 }
 # items[3].quantity -> 第 4 行的数量 (rows are counted from 1 for people)
 ROW_FIELD_NAMES_ZH = {
@@ -93,7 +96,23 @@ _FRAGMENTS_ZH: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"must be a price above 0 with at most 2 decimals, like 12.50"),
         "{f}必须是大于 0、最多两位小数的价格，例如 12.50。",
     ),
+    # attachments (chalicelib/attachments/files.py, fields.py)
+    (re.compile(r"must be at most (\d+) files"), "{f}最多 {0} 个文件。"),
+    (re.compile(r"must be at most (\d+) MB in all"), "{f}总共最多 {0} MB。"),
+    (re.compile(r"must be (a list of upload ids|an upload id).*"), "{f}无效，请重新上传。"),
+    (re.compile(r"cannot be sent here.*"), "本网站不接收{f}，请通过电子邮件发送文件。"),
+    (re.compile(r"is the same file as an earlier one"), "{f}重复了。"),
+    (re.compile(r"was not found.*"), "{f}未找到，请重新上传。"),
+    (re.compile(r"was uploaded by someone else.*"), "{f}不属于本次提交，请重新上传。"),
+    (re.compile(r"is empty"), "{f}是空文件。"),
+    (re.compile(r"is larger than (\d+) MB"), "{f}超过 {0} MB。"),
+    (re.compile(r"is not a type we accept"), "{f}的文件类型不被接受。"),
+    (re.compile(r"is an executable program or script.*"), "{f}是可执行程序或脚本，不被接受。"),
+    (re.compile(r"is a web page \(HTML\).*"), "{f}是网页（HTML），不被接受。"),
+    (re.compile(r"is a ZIP archive.*"), "{f}是 ZIP 压缩包，不被接受。"),
+    (re.compile(r"is not .* as its name says"), "{f}的内容与文件名所示的类型不符。"),
 ]
+_ATTACHMENT = re.compile(r"attachments\[(\d+)\]")
 # email-validator's sentences (and email_check's own) -> Chinese.
 _EMAIL_ZH: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"must have an @-sign", re.I), "邮箱地址必须包含 @ 符号。"),
@@ -138,7 +157,8 @@ def field_label_zh(name: str) -> str:
 
 
 def field_error_zh(name: str, message: str) -> str:
-    label = field_label_zh(name)
+    attachment = _ATTACHMENT.fullmatch(name)
+    label = f"第 {int(attachment[1]) + 1} 个附件" if attachment else field_label_zh(name)
     for pattern, sentence in _FRAGMENTS_ZH:
         match = pattern.fullmatch(message)
         if match:

@@ -5,8 +5,11 @@ Items (see infra/resources.json):
                 list_pk=LEADS#<YYYY-MM>, list_sk=<id>  -> index by_month (listing, export)
                 email_pk=<lower-case address>          -> index by_email (erasure)
                 retry_pk=PENDING|HELD, retry_at=<epoch> -> sparse index `pending` (the sweep)
+                attachments=[{filename, content_type, size}]  (the n-th file is
+                leads/<id>/<n> in the uploads bucket, chalicelib/attachments/bucket.py)
   rate counter  pk=RATE#<kind>#<digest> sk=<hour window>   (ADD hits, expires with TTL)
-                kinds: ip, email (the normalised mailbox), ack_all (acknowledgements sent)
+                kinds: ip (inquiries and POST /uploads), email (the normalised mailbox),
+                ack_all (acknowledgements sent)
   ack marker    pk=ACK#<digest>         sk=ACK             (last acknowledgement time)
   idempotency   pk=IDEMPOTENCY#<digest> sk=IDEMPOTENCY     (lead id + request fingerprint;
                 the digest covers the client's IP too, so one client cannot take another's key)
@@ -23,6 +26,13 @@ request that took it, one retry worker, an admin's resend) may send its notifica
 retry_at doubles as the claim's lease, so an abandoned claim is retried. A lead over the
 per-address limit is stored with retry_pk=HELD and retry_at = the end of the hour, and the
 sweep mails all such leads in one summary. Every state change is a conditional write.
+
+Sales' side of a lead (model.py): sales_status, owner, history (a list of maps, appended),
+first_reply_at, score, score_reasons, follow_up_at (while new: when the next reminder is
+due), reminders_sent. An item written before these existed reads as new, unowned, unscored;
+one with the retired status contacted/closed reads as sent with sales status replied/lost.
+A sales change reads the lead, then writes on the condition that what it read still holds
+(so two clicks racing each other cannot both win, and the loser re-reads and re-decides).
 """
 
 from __future__ import annotations
@@ -38,7 +48,19 @@ from typing import Any
 from chalicelib.aws import error_code
 from chalicelib.dynamo import conditional_write, from_item, to_item
 from chalicelib.ids import id_floor
-from chalicelib.leads.model import INQUIRY_FIELDS, MARKS, Inquiry, Lead, Status
+from chalicelib.leads.model import (
+    INQUIRY_FIELDS,
+    LEGACY_STATUSES,
+    REPLIES,
+    Attachment,
+    Change,
+    Inquiry,
+    Lead,
+    SalesStatus,
+    Status,
+    check_transition,
+    one_line_note,
+)
 from chalicelib.leads.store import (
     ACK_INTERVAL_SECONDS,
     IDEMPOTENCY_SECONDS,
@@ -46,6 +68,7 @@ from chalicelib.leads.store import (
     Admission,
     Admitted,
     Duplicate,
+    LeadNotFound,
     Outcome,
     RateLimited,
     ReplayUnknown,
@@ -61,13 +84,7 @@ MONTH_INDEX = "by_month"
 EMAIL_INDEX = "by_email"
 QUEUE_INDEX = "pending"
 _CONTENTION_TRIES = 6
-_DAY = 86400
-
-
-class LeadNotFound(LookupError):
-    def __init__(self, lead_id: str) -> None:
-        super().__init__(f"no lead with id {lead_id}")
-        self.lead_id = lead_id
+_APPEND_HISTORY = "history = list_append(if_not_exists(history, :empty), :changes)"
 
 
 class LeadBusy(RuntimeError):
@@ -88,16 +105,45 @@ class Filter:
 
     status: Status | None = None  # None: any
     spam: str = "exclude"  # exclude | include | only
+    sales_status: SalesStatus | None = None
+    owner: str | None = None
+    score: str | None = None
 
-    def expression(self) -> tuple[str, dict[str, Any]] | None:
-        """A FilterExpression on #status (or None): spam leads are status "spam"."""
+    def expression(self) -> tuple[str, dict[str, str], dict[str, Any]] | None:
+        """A FilterExpression (names, values), or None: spam leads are status "spam"."""
+        terms: list[str] = []
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
         if self.status is not None:
-            return "#status = :status", {":status": str(self.status)}
-        if self.spam == "only":
-            return "#status = :spam", {":spam": str(Status.SPAM)}
-        if self.spam == "exclude":
-            return "#status <> :spam", {":spam": str(Status.SPAM)}
-        return None
+            terms.append("#status = :status")
+            values[":status"] = str(self.status)
+        elif self.spam == "only":
+            terms.append("#status = :spam")
+            values[":spam"] = str(Status.SPAM)
+        elif self.spam == "exclude":
+            terms.append("#status <> :spam")
+            values[":spam"] = str(Status.SPAM)
+        if terms:
+            names["#status"] = "status"
+        if self.sales_status is not None:
+            # items stored before sales status existed: new, or a retired contacted/closed
+            older = [old for old, new in LEGACY_STATUSES.items() if new == self.sales_status]
+            legacy = "#status = :legacy" if older else ""
+            if self.sales_status == SalesStatus.NEW:
+                legacy = "NOT #status IN (:legacy0, :legacy1)"
+                values[":legacy0"], values[":legacy1"] = sorted(LEGACY_STATUSES)
+            elif older:
+                values[":legacy"] = older[0]
+            values[":sales"] = str(self.sales_status)
+            names.update({"#sales": "sales_status", "#status": "status"})
+            unset = f" OR (attribute_not_exists(#sales) AND {legacy})" if legacy else ""
+            terms.append(f"(#sales = :sales{unset})")
+        for name, value in (("owner", self.owner), ("score", self.score)):
+            if value is not None:
+                terms.append(f"#{name} = :{name}")
+                names[f"#{name}"] = name
+                values[f":{name}"] = value
+        return (" AND ".join(terms), names, values) if terms else None
 
 
 @dataclass
@@ -135,6 +181,8 @@ def lead_item(lead: Lead, queue: str = PENDING) -> dict[str, Any]:
         "status": str(lead.status),
         "spam": lead.spam,
         "notify_attempts": lead.notify_attempts,
+        "sales_status": str(lead.sales_status),
+        "reminders_sent": lead.reminders_sent,
         "list_pk": f"LEADS#{received[:7]}",
         "list_sk": lead.id,
         "email_pk": lead.inquiry.email.lower(),
@@ -148,10 +196,18 @@ def lead_item(lead: Lead, queue: str = PENDING) -> dict[str, Any]:
         "last_error": lead.last_error,
         "updated_at": lead.updated_at,
         "claim_token": lead.claim_token,
+        "owner": lead.owner,
+        "first_reply_at": lead.first_reply_at,
+        "score": lead.score,
+        "score_reasons": list(lead.score_reasons) or None,
+        "follow_up_at": lead.follow_up_at,
+        "history": [_change_item(change) for change in lead.history] or None,
     }
     item.update({k: v for k, v in optional.items() if v is not None})
     if lead.held_back:
         item["held_back"] = True
+    if lead.attachments:
+        item["attachments"] = [a.__dict__ for a in lead.attachments]
     if lead.next_attempt_at is not None:
         item["retry_pk"] = HELD if lead.held_back else queue
         item["retry_at"] = lead.next_attempt_at
@@ -161,11 +217,13 @@ def lead_item(lead: Lead, queue: str = PENDING) -> dict[str, Any]:
 def lead_of(row: dict[str, Any]) -> Lead:
     """A stored item (plain values) as a Lead."""
     values = {name: row[name] for name in INQUIRY_FIELDS if row.get(name) is not None}
+    status = str(row["status"])
+    sales_status = row.get("sales_status") or LEGACY_STATUSES.get(status, SalesStatus.NEW)
     return Lead(
         id=str(row["id"]),
         received_at=epoch_of(row.get("received_at")) or 0,
         inquiry=Inquiry.of(values),
-        status=Status(row["status"]),
+        status=Status.SENT if status in LEGACY_STATUSES else Status(status),
         expires_at=int(row.get("expires_at", 0)),
         spam=bool(row.get("spam", False)),
         captcha=row.get("captcha"),
@@ -178,6 +236,35 @@ def lead_of(row: dict[str, Any]) -> Lead:
         updated_at=row.get("updated_at"),
         next_attempt_at=row.get("retry_at"),
         claim_token=row.get("claim_token"),
+        attachments=tuple(
+            Attachment(str(a["filename"]), str(a["content_type"]), int(a["size"]))
+            for a in row.get("attachments") or ()
+        ),
+        sales_status=SalesStatus(sales_status),
+        owner=row.get("owner"),
+        history=tuple(_change_of(change) for change in row.get("history") or ()),
+        first_reply_at=row.get("first_reply_at"),
+        score=row.get("score"),
+        score_reasons=tuple(row.get("score_reasons") or ()),
+        follow_up_at=row.get("follow_up_at"),
+        reminders_sent=int(row.get("reminders_sent", 0)),
+    )
+
+
+def _change_item(change: Change) -> dict[str, Any]:
+    item = {"at": change.at, "by": change.by, "what": change.what, "new": change.new}
+    item.update({k: v for k, v in (("old", change.old), ("note", change.note)) if v is not None})
+    return item
+
+
+def _change_of(item: dict[str, Any]) -> Change:
+    return Change(
+        at=int(item["at"]),
+        by=str(item["by"]),
+        what=str(item["what"]),
+        old=item.get("old"),
+        new=str(item["new"]),
+        note=item.get("note"),
     )
 
 
@@ -326,6 +413,22 @@ class LeadsTable:
             },
         )
 
+    def count_request(self, client_ip: str, limit: int) -> None:
+        """Count one request of this client against the per-IP hourly limit that taking a
+        lead counts too (POST /uploads): one UpdateItem. Raises RateLimited, or
+        StoreUnavailable when the counter cannot be written."""
+        now = self._clock()
+        window = int(now // WINDOW_SECONDS)
+        _, write = self._counter("ip", client_ip, window, limit, (window + 2) * WINDOW_SECONDS)
+        try:
+            self._db.update_item(**write["Update"])
+        except Exception as exc:
+            code = error_code(exc)
+            if code == "ConditionalCheckFailedException":
+                retry_after = max(1, int(WINDOW_SECONDS - now % WINDOW_SECONDS))
+                raise RateLimited(retry_after, "ip") from None
+            raise StoreUnavailable(code or type(exc).__name__) from exc
+
     def replay(self, key: str, client_ip: str) -> Duplicate | None:
         """The first request's answer for this client's Idempotency-Key, or None."""
         try:
@@ -432,7 +535,7 @@ class LeadsTable:
         )
         return lead_of(from_item(response["Item"])) if "Item" in response else None
 
-    # ---- the admin's side: list, claim for a resend, mark, erase ----------------------
+    # ---- the admin's side: list, claim for a resend, erase ----------------------
 
     def find(self, lead_id: str) -> Lead:
         lead = self.get(lead_id)
@@ -462,8 +565,8 @@ class LeadsTable:
             condition = which.expression()
             if condition is not None:
                 args["FilterExpression"] = condition[0]
-                args["ExpressionAttributeNames"] = {"#status": "status"}
-                values.update(condition[1])
+                args["ExpressionAttributeNames"] = condition[1]
+                values.update(condition[2])
             args["ExpressionAttributeValues"] = to_item(values)
             for page in self._db.get_paginator("query").paginate(**args):
                 if tally is not None:
@@ -515,13 +618,8 @@ class LeadsTable:
             )
         else:
             raise NotResendable(
-                f"lead {lead_id} is {lead.status}: "
-                + (
-                    "nobody is emailed for spam"
-                    if lead.status == Status.SPAM
-                    else "sales has already handled it"
-                )
-                + "; only pending, failed or (with --force) sent leads are resent"
+                f"lead {lead_id} is {lead.status}: nobody is emailed for spam;"
+                " only pending, failed or (with --force) sent leads are resent"
             )
         values.update({":lease": lease, ":token": claim_token, ":seen": str(lead.status)})
         response = conditional_write(
@@ -541,37 +639,90 @@ class LeadsTable:
             )
         return lead_of(from_item(response["Attributes"]))
 
-    def mark(self, lead_id: str, status: Status, lead_retention_days: int) -> Lead:
-        """Set a lead's status to contacted or closed; returns the lead before the change.
+    def set_sales_status(
+        self,
+        lead_id: str,
+        status: SalesStatus,
+        by: str,
+        note: str | None,
+        now: int,
+        keep_days: int | None = None,
+    ) -> Lead:
+        """Change the lead's sales status; returns the lead after it. The same status again
+        is a no-op (a replayed click). Leaving new ends the reminders (follow_up_at goes);
+        the first reply stamps first_reply_at. A spam lead sales work on is evidently real:
+        with keep_days it is kept that long from its receipt, as other leads are.
+        Raises LeadNotFound, TransitionRefused."""
+        note = one_line_note(note)
+        for _ in range(_CONTENTION_TRIES):
+            lead = self.find(lead_id)
+            if lead.sales_status == status:
+                return lead
+            check_transition(lead.sales_status, status)
+            change = Change(now, by, "status", str(lead.sales_status), str(status), note)
+            sets = ["sales_status = :new"]
+            if status in REPLIES:
+                sets.append("first_reply_at = if_not_exists(first_reply_at, :now)")
+            extra: dict[str, Any] = {}
+            if lead.status == Status.SPAM and keep_days is not None:
+                sets.append("expires_at = :keep")
+                extra[":keep"] = max(lead.expires_at, lead.received_at + keep_days * 86400)
+            changed = self._change(lead, "sales_status", str(status), change, sets, extra)
+            if changed is not None:
+                return changed
+        raise Conflict(f"lead {lead_id} kept changing; run the command again")
 
-        A pending lead leaves the retry queue (sales has it in hand). A spam lead that
-        sales marks is evidently a real one: it is kept as long as other leads.
-        """
-        if status not in MARKS:
-            raise ValueError(f"status must be one of {', '.join(MARKS)}")
-        lead = self.find(lead_id)
-        if lead.status == status:
-            return lead
-        now = int(self._clock())
-        sets = ["#status = :status", "updated_at = :now"]
-        values: dict[str, Any] = {":status": str(status), ":now": now, ":seen": str(lead.status)}
-        if lead.status == Status.SPAM:
-            sets.append("expires_at = :expires")
-            values[":expires"] = max(lead.expires_at, lead.received_at + lead_retention_days * _DAY)
-        marked = conditional_write(
+    def assign(self, lead_id: str, owner: str, by: str, now: int) -> Lead:
+        """Make `owner` the lead's owner; returns the lead after it. The same owner again is
+        a no-op. Raises LeadNotFound."""
+        for _ in range(_CONTENTION_TRIES):
+            lead = self.find(lead_id)
+            if lead.owner == owner:
+                return lead
+            change = Change(now, by, "owner", lead.owner, owner)
+            changed = self._change(lead, "owner", owner, change, ["#attr = :new"])
+            if changed is not None:
+                return changed
+        raise Conflict(f"lead {lead_id} kept changing; run the command again")
+
+    def _change(
+        self,
+        lead: Lead,
+        attribute: str,
+        new: str,
+        change: Change,
+        sets: list[str],
+        extra: dict[str, Any] | None = None,
+    ) -> Lead | None:
+        """Write a sales change if `attribute` still holds what was read, appending it to
+        the history. The lead after it, or None when someone changed it first."""
+        seen = change.old
+        values: dict[str, Any] = {
+            ":new": new,
+            ":now": change.at,
+            ":changes": [_change_item(change)],
+            ":empty": [],
+            **(extra or {}),
+        }
+        # Absent: never set (no owner), or an item stored before sales status existed
+        # (read as new or as its retired status's equivalent); every change sets it.
+        condition = "attribute_not_exists(#attr)"
+        if seen is not None:
+            condition += " OR #attr = :seen"
+            values[":seen"] = seen
+        sets = [*sets, "updated_at = :now", _APPEND_HISTORY]
+        remove = " REMOVE follow_up_at" if attribute == "sales_status" else ""
+        response = conditional_write(
             self._db.update_item,
             TableName=self._table,
-            Key=to_item(lead_key(lead_id)),
-            UpdateExpression=f"SET {', '.join(sets)} REMOVE retry_pk, retry_at, claim_token",
-            ConditionExpression="attribute_exists(pk) AND #status = :seen",
-            ExpressionAttributeNames={"#status": "status"},
+            Key=to_item(lead_key(lead.id)),
+            UpdateExpression=f"SET {', '.join(sets)}{remove}",
+            ConditionExpression=f"attribute_exists(pk) AND ({condition})",
+            ExpressionAttributeNames={"#attr": attribute},
             ExpressionAttributeValues=to_item(values),
+            ReturnValues="ALL_NEW",
         )
-        if marked is None:
-            raise Conflict(
-                f"lead {lead_id} changed while it was being marked; run the command again"
-            )
-        return lead
+        return None if response is None else lead_of(from_item(response["Attributes"]))
 
     def erase(self, addresses: set[str], dry_run: bool = False) -> Iterator[dict[str, Any]]:
         """Delete every lead stored under these (lower-case) addresses; yields id,
@@ -583,7 +734,7 @@ class LeadsTable:
                 response = self._db.get_item(
                     TableName=self._table,
                     Key=to_item(key),
-                    ProjectionExpression="#id, received_at, #status",
+                    ProjectionExpression="#id, received_at, #status, attachments",
                     ExpressionAttributeNames={"#id": "id", "#status": "status"},
                 )
                 if "Item" in response:
@@ -617,7 +768,13 @@ class LeadsTable:
 
 
 def _summary(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row.get("id"), "received_at": row.get("received_at"), "status": row.get("status")}
+    """What erase tells of a removed lead; `files`: how many attachments it had."""
+    return {
+        "id": row.get("id"),
+        "received_at": row.get("received_at"),
+        "status": row.get("status"),
+        "files": len(row.get("attachments") or ()),
+    }
 
 
 def _months_back(newest: str, oldest: str) -> Iterator[str]:

@@ -9,90 +9,13 @@
   const params = new URLSearchParams(location.search);
   const lang = document.documentElement.lang.toLowerCase().startsWith("zh") ? "zh" : "en";
 
-  // The messages the scripts show (the static labels are rendered into the pages).
-  const STRINGS = {
-    en: {
-      "contact.title": "Contact us",
-      "contact.contact_person": "Contact",
-      "contact.phone": "Phone",
-      "contact.tel": "Tel",
-      "contact.email": "Email",
-      "contact.address": "Address",
-      "contact.wechat": "WeChat",
-      "contact.error": "The contact details could not be loaded.",
-      "contact.noscript": "Write to us with the form below.",
-      "form.title": "Send us an inquiry",
-      "form.intro": "Tell us the part name or OE number and the quantity you need. Our sales team answers by email.",
-      "form.required": "(required)",
-      "form.optional": "(optional)",
-      "form.name": "Name",
-      "form.email": "Email",
-      "form.company": "Company",
-      "form.country": "Country",
-      "form.phone": "Phone",
-      "form.product": "Part name or OE number",
-      "form.quantity": "Quantity",
-      "form.message": "Message",
-      "form.honeypot": "Leave this field empty",
-      "form.cf-turnstile-response": "Anti-robot check",
-      "form.page": "Page address",
-      "form.locale": "Language",
-      "form.submit": "Send inquiry",
-      "form.sending": "Sending…",
-      "form.successTitle": "Thank you! We received your inquiry.",
-      "form.reference": "Your reference:",
-      "form.invalid": "Some fields need attention. Please check the messages below.",
-      "form.required.error": "{label} is required.",
-      "form.field.error": "{label} {message}.",
-      "form.field.sentence": "{label}: {message}",
-      "form.offline": "You seem to be offline, so your inquiry was not sent. Please check your connection and press “Send inquiry” again.",
-      "form.rateLimited": "Too many inquiries were sent from your network in a short time. Please try again in {minutes} minutes.",
-      "form.unavailable": "We could not take your inquiry right now. Please try again in a few minutes, or email us at {email}.",
-      "form.failed": "Your inquiry could not be sent: {message}",
-    },
-    zh: {
-      "contact.title": "联系我们",
-      "contact.contact_person": "联系人",
-      "contact.phone": "手机",
-      "contact.tel": "电话",
-      "contact.email": "邮箱",
-      "contact.address": "地址",
-      "contact.wechat": "微信",
-      "contact.error": "联系方式加载失败。",
-      "contact.noscript": "请使用下面的表单联系我们。",
-      "form.title": "在线询价",
-      "form.intro": "请填写配件名称或 OE 号以及所需数量，我们的销售团队会通过邮件回复您。",
-      "form.required": "（必填）",
-      "form.optional": "（选填）",
-      "form.name": "姓名",
-      "form.email": "邮箱",
-      "form.company": "公司",
-      "form.country": "国家/地区",
-      "form.phone": "电话",
-      "form.product": "配件名称或 OE 号",
-      "form.quantity": "数量",
-      "form.message": "留言",
-      "form.honeypot": "请勿填写此项",
-      "form.cf-turnstile-response": "人机验证",
-      "form.page": "页面地址",
-      "form.locale": "语言",
-      "form.submit": "发送询价",
-      "form.sending": "正在发送…",
-      "form.successTitle": "谢谢！我们已收到您的询价。",
-      "form.reference": "您的询价编号：",
-      "form.invalid": "部分内容需要修改，请查看下方提示。",
-      "form.required.error": "请填写{label}。",
-      "form.field.error": "{label}：{message}",
-      "form.field.sentence": "{label}：{message}",
-      "form.offline": "网络连接似乎已断开，询价未发送。请检查网络后再次点击“发送询价”。",
-      "form.rateLimited": "短时间内从您的网络发送的询价过多，请在 {minutes} 分钟后重试。",
-      "form.unavailable": "我们暂时无法接收您的询价。请几分钟后重试，或发邮件至 {email}。",
-      "form.failed": "询价未能发送：{message}",
-    },
-  };
+  // The messages the scripts show, in the page's language: manage.py site build puts them into
+  // the pages that have scripts (from site/strings.json, which also holds the static labels).
+  const stringsElement = document.getElementById("vigor-strings");
+  const STRINGS = stringsElement ? JSON.parse(stringsElement.textContent) : {};
 
   function t(key, vars) {
-    const text = STRINGS[lang][key] ?? STRINGS.en[key] ?? key;
+    const text = STRINGS[key] ?? key;
     return text.replace(/\{(\w+)\}/g, (whole, name) =>
       vars && name in vars ? String(vars[name]) : whole,
     );
@@ -168,6 +91,63 @@
     reference.textContent = inquiry;
   }
 
+  // First-touch source: on the visitor's first page view (or the first after the record
+  // expired) the campaign parameters, an external referrer and the landing page are kept in
+  // localStorage for SOURCE_DAYS; forms send them in their hidden `data-source` inputs
+  // (docs/site.md). Nothing is recorded when storage is unavailable (blocked, private mode).
+  const SOURCE_KEY = "vigor.source";
+  const SOURCE_DAYS = 90;
+  const CAMPAIGN = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid"];
+  const SOURCE_LIMITS = { referrer: 2000, landing_page: 2000 }; // others: 200 characters
+
+  // One line, no control characters, within the API's length: the visitor cannot see or fix
+  // these fields, so they must never be why an inquiry is refused.
+  function sourceValue(name, value) {
+    const text = String(value).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, "").trim();
+    return text.slice(0, SOURCE_LIMITS[name] || 200);
+  }
+
+  function externalReferrer() {
+    try {
+      const origin = document.referrer && new URL(document.referrer).origin;
+      return origin && origin !== location.origin ? document.referrer : "";
+    } catch {
+      return "";
+    }
+  }
+
+  function firstTouch() {
+    try {
+      const storage = window.localStorage; // may throw when storage is blocked
+      const saved = JSON.parse(storage.getItem(SOURCE_KEY) || "null");
+      if (saved && saved.fields && Date.now() - saved.at < SOURCE_DAYS * 86400000) {
+        return saved.fields;
+      }
+      const found = {
+        ...Object.fromEntries(CAMPAIGN.map((name) => [name, params.get(name) || ""])),
+        referrer: externalReferrer(),
+        landing_page: location.origin + location.pathname + location.search,
+      };
+      const fields = {};
+      for (const [name, value] of Object.entries(found)) {
+        const clean = sourceValue(name, value);
+        if (clean) fields[name] = clean;
+      }
+      storage.setItem(SOURCE_KEY, JSON.stringify({ at: Date.now(), fields }));
+      return fields;
+    } catch {
+      return {};
+    }
+  }
+
+  const source = firstTouch();
+  function fillSource(root) {
+    for (const input of root.querySelectorAll("input[data-source]")) {
+      input.value = source[input.dataset.source] || "";
+    }
+  }
+  fillSource(document);
+
   window.Vigor = {
     config,
     lang,
@@ -177,5 +157,6 @@
     getJSON,
     ApiError,
     renderContact,
+    fillSource,
   };
 })();

@@ -1,6 +1,7 @@
 """A corpus of bad input for every route: GET /contact, /news/categories, /news (every query
-parameter), /news/{slug}, the OPTIONS preflights and POST /inquiries (JSON and form bodies,
-and the headers Content-Type, Accept-Language, Idempotency-Key, Origin, If-None-Match).
+parameter), /news/{slug}, the OPTIONS preflights, POST /inquiries (JSON and form bodies,
+and the headers Content-Type, Accept-Language, Idempotency-Key, Origin, If-None-Match) and
+the action links GET/POST /leads/{lead_id}/actions/{action}.
 
 Whatever arrives, the answer is a success or a 4xx that openapi.yaml documents for that route,
 in the one error shape {"error": {"code", "message"[, "fields"]}} with a code that fits the
@@ -55,6 +56,8 @@ FORM = "application/x-www-form-urlencoded"
 GOOD = {"name": "Hans Müller", "email": "hans@example.com", "message": "Quote 200 brake pads."}
 HIGH_LIMITS = {"RATE_LIMIT_PER_IP_PER_HOUR": "100000", "RATE_LIMIT_PER_EMAIL_PER_HOUR": "100000"}
 ERROR_CODE = re.compile(r"^[a-z][a-z_]*\Z")
+LINK_KEY = "/vigor-leads/test/action-link-key"
+ACTION_LINKS_ON = {"ACTION_LINK_KEY": f"ssm:{LINK_KEY}", "PUBLIC_API_URL": "https://api.example"}
 ALLOWED_ORIGIN = SITE
 
 
@@ -852,6 +855,7 @@ PREFLIGHTS = (
             ("/news/categories", "GET"),
             (f"/news/{CATL}", "GET"),
             ("/inquiries", "POST"),
+            ("/uploads", "POST"),
         ]
         for origin in ORIGINS
     ]
@@ -1523,7 +1527,163 @@ BODIES = [
         ("with a BOM", "\ufeff" + urlencode(GOOD), None),
     ]
 ]
+
+
+def upload(label: str, body: Any, expect: int | None = 422, **headers: str) -> Case:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return Case(
+        f"POST /uploads {label}",
+        "POST",
+        "/uploads",
+        data,
+        {"Content-Type": JSON, **headers},
+        expect=expect,
+    )
+
+
+UPLOAD = {"filename": "drawing.pdf", "content_type": "application/pdf", "size": 1000}
+# POST /uploads: the declaration's fields (a 201 stores and mails nothing) ...
+UPLOADS = [
+    upload("good", UPLOAD, 201),
+    upload("honeypot", {**UPLOAD, "website": "x"}, 201),
+    upload("unknown type", {**UPLOAD, "content_type": ""}, 201),
+    upload("upper-case type", {**UPLOAD, "content_type": "APPLICATION/PDF"}, 201),
+    upload("not json", b"{not json", 400),
+    upload("not an object", b"[1, 2]", 400),
+    upload("a form", b"filename=a.pdf&size=1", 415, **{"Content-Type": FORM}),
+    upload("foreign origin", UPLOAD, 403, Origin="https://evil.example"),
+    upload("body of 70 KB", {**UPLOAD, "filename": "a" * 70_000 + ".pdf"}, 413),
+    *[
+        upload(f"filename {label}", {**UPLOAD, "filename": value})
+        for label, value in [
+            ("missing", None),
+            ("empty", ""),
+            ("blank", "   "),
+            ("a number", 7),
+            ("a list", ["a.pdf"]),
+            ("an executable", "setup.exe"),
+            ("a double extension", "invoice.pdf.exe"),
+            ("an archive", "parts.zip"),
+            ("a web page", "index.html"),
+            ("an SVG", "logo.svg"),
+            ("no extension", "drawing"),
+            ("a path", "../../etc/passwd.pdf"),
+            ("a Windows path", "C:\\Users\\a.pdf"),
+            ("with CRLF", "a\r\nX-Evil: 1.pdf"),
+            ("with NUL", "a\x00.pdf"),
+            ("with NEL", "a\x85.pdf"),
+            ("a lone surrogate", "a\ud800.pdf"),
+            ("of 256 characters", "a" * 252 + ".pdf"),
+        ]
+    ],
+    *[
+        upload(f"content_type {label}", {**UPLOAD, "content_type": value})
+        for label, value in [
+            ("html for a pdf", "text/html"),
+            ("jpeg for a pdf", "image/jpeg"),
+            ("a number", 3),
+            ("of 300 characters", "a/" + "b" * 298),
+        ]
+    ],
+    *[
+        upload(f"size {label}", {**UPLOAD, "size": value})
+        for label, value in [
+            ("missing", None),
+            ("zero", 0),
+            ("negative", -1),
+            ("a fraction", 1.5),
+            ("a string", "1000"),
+            ("true", True),
+            ("10 MB + 1", 10 * 1024 * 1024 + 1),
+            ("10**30", 10**30),
+        ]
+    ],
+]
+# ... and the signed download links (no signing key in this stack: every link is refused)
+DOWNLOADS = [
+    get(f"GET /attachments {label}", f"/attachments/{path}", expect)
+    for label, path, expect in [
+        ("unsigned", "01KCVY8Z4Q5M7T0V2W3X4Y5Z6A/1", 403),
+        ("a made-up signature", "01KCVY8Z4Q5M7T0V2W3X4Y5Z6A/1?exp=9999999999&sig=abc", 403),
+        ("expired", "01KCVY8Z4Q5M7T0V2W3X4Y5Z6A/1?exp=1&sig=abc", 410),
+        ("exp not a number", "01KCVY8Z4Q5M7T0V2W3X4Y5Z6A/1?exp=soon&sig=abc", 403),
+        ("exp huge", "01KCVY8Z4Q5M7T0V2W3X4Y5Z6A/1?exp=" + "9" * 40 + "&sig=a", 403),
+        ("file 0", "01KCVY8Z4Q5M7T0V2W3X4Y5Z6A/0?exp=9999999999&sig=abc", 404),
+        ("file 6", "01KCVY8Z4Q5M7T0V2W3X4Y5Z6A/6?exp=9999999999&sig=abc", 404),
+        ("file x", "01KCVY8Z4Q5M7T0V2W3X4Y5Z6A/x?exp=9999999999&sig=abc", 404),
+        ("file ٣ (an Arabic digit)", "01KCVY8Z4Q5M7T0V2W3X4Y5Z6A/%D9%A3?exp=1&sig=a", 404),
+        ("not a lead id", "not-a-lead/1?exp=9999999999&sig=abc", 404),
+    ]
+]
+# The sales email's action links: whatever is changed or missing, a clear 4xx, no change.
+ACTION = "/leads/01KCVY8Z4Q5M7T0V2W3X4Y0001/actions"
+GOOD_LINK = f"to=sales%40vigorautomobile.com&exp=1900000000&sig={'A' * 43}"
+ACTION_LINKS = (
+    [
+        Case(
+            f"{method} action link {label}",
+            method,
+            path,
+            headers={"Accept": "application/json", **headers},
+            expect=expect,
+        )
+        for method in ("GET", "POST")
+        for label, path, headers, expect in [
+            ("without a query", f"{ACTION}/won", {}, 400),
+            ("without sig", f"{ACTION}/won?to=a%40b.com&exp=1900000000", {}, 400),
+            ("with a short sig", f"{ACTION}/won?to=a%40b.com&exp=1900000000&sig=abc", {}, 400),
+            (
+                "with exp not a number",
+                f"{ACTION}/won?to=a%40b.com&exp=soon&sig={'A' * 43}",
+                {},
+                400,
+            ),
+            (
+                "with exp in Arabic digits",
+                f"{ACTION}/won?to=a%40b.com&exp=%D9%A3&sig={'A' * 43}",
+                {},
+                400,
+            ),
+            (
+                "with a 300-char recipient",
+                f"{ACTION}/won?to={'a' * 300}&exp=1&sig={'A' * 43}",
+                {},
+                400,
+            ),
+            ("with a forged sig", f"{ACTION}/won?{GOOD_LINK}", {}, 403),
+            ("for an unknown action", f"{ACTION}/sold?{GOOD_LINK}", {}, 404),
+            ("for a lead id that is none", f"/leads/{'x' * 300}/actions/won?{GOOD_LINK}", {}, 404),
+            ("for a lowercase lead id", f"/leads/{'a' * 26}/actions/won?{GOOD_LINK}", {}, 404),
+            ("with an encoded slash", f"/leads/..%2F..%2Fx/actions/won?{GOOD_LINK}", {}, 404),
+            ("with control characters", f"{ACTION}/won?to=%00%0d%0a&exp=1&sig={'A' * 43}", {}, 403),
+            (
+                "from a foreign page",
+                f"{ACTION}/won?{GOOD_LINK}",
+                {"Origin": "https://evil.example"},
+                None,
+            ),
+            ("from a sandboxed page", f"{ACTION}/won?{GOOD_LINK}", {"Origin": "null"}, None),
+        ]
+    ]
+    + [
+        Case(f"{method} action link", method, f"{ACTION}/won?{GOOD_LINK}", expect=405)
+        for method in ("PUT", "PATCH", "DELETE")
+    ]
+    + [
+        Case(
+            "POST action link as XML",
+            "POST",
+            f"{ACTION}/won?{GOOD_LINK}",
+            b"<x/>",
+            {"Content-Type": "application/xml"},
+            expect=415,
+        )
+    ]
+)
 GENERATED = {
+    "uploads": UPLOADS,
+    "download links": DOWNLOADS,
+    "action links": ACTION_LINKS,
     "slugs": SLUGS,
     "categories": CATEGORIES,
     "cursors": CURSORS,
@@ -1576,7 +1736,10 @@ def stack() -> Iterator[Stack]:
         with mock_aws(), cheap_transaction_rollback():  # (moto's own copies whole tables)
             deploy_stack(boto3.client("cloudformation", region_name=REGION), STAGE)
             verify_sender(boto3.client("sesv2", region_name=REGION), SENDER)
-            settings = Settings.from_env(settings_env(**HIGH_LIMITS))
+            from admin.keys import ensure_link_key
+
+            ensure_link_key(boto3.client("ssm", region_name=REGION), LINK_KEY)
+            settings = Settings.from_env(settings_env(**HIGH_LIMITS, **ACTION_LINKS_ON))
             db = boto3.client("dynamodb", region_name=REGION)
             load_seed(ContentRepository(db, settings.content_table))
             counter = CallCounter()
@@ -1603,11 +1766,13 @@ CODES = {
         "bad_encoding",
         "invalid_idempotency_key",
         "invalid_parameter",
+        "invalid_link",
     },
-    403: {"origin_not_allowed"},
+    403: {"origin_not_allowed", "link_invalid", "invalid_link", "wrong_recipient"},
     404: {"not_found"},
     405: {"method_not_allowed"},
-    409: {"idempotency_key_reused"},
+    409: {"idempotency_key_reused", "transition_refused"},
+    410: {"link_expired"},
     413: {"body_too_large"},
     415: {"unsupported_media_type"},
     422: {"validation_failed"},
@@ -1625,8 +1790,12 @@ WRITES = {
 
 def template_of(path: str) -> str:
     path = path.split("?", 1)[0]
+    if path.startswith("/leads/"):
+        return "/leads/{lead_id}/actions/{action}"
     if path.startswith("/news/") and path != "/news/categories":
         return "/news/{slug}"
+    if path.startswith("/attachments/"):
+        return "/attachments/{lead_id}/{number}"
     return path
 
 
@@ -1749,7 +1918,7 @@ def check_case(stack: Stack, case: Case) -> str | None:
         return f"{status}, but asked AWS first: {calls}"
     if status in (429, 503) and "Retry-After" not in response.headers:
         return f"{status} without Retry-After"
-    if not (case.method == "POST" and status in (201, 303)):
+    if case.path == "/uploads" or not (case.method == "POST" and status in (201, 303)):
         if stored or emailed:
             return f"refused with {status} but stored {len(stored)}, emailed {emailed}"
         return None

@@ -20,11 +20,13 @@ in the SES sandbox, the recipients' identities are checked as well — hence SAL
 
 from __future__ import annotations
 
+import base64
 import fnmatch
 import json
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -60,7 +62,7 @@ def grants(document: dict[str, Any]) -> set[tuple[str, str]]:
 def name_in_template(logical_id: str, stage: str) -> str:
     """The physical name the template gives a resource in this stage (Fn::Sub on Stage)."""
     properties = RESOURCES[logical_id]["Properties"]
-    name = properties.get("TableName") or properties.get("Name")
+    name = properties.get("TableName") or properties.get("Name") or properties["BucketName"]
     return str(name["Fn::Sub"]).replace("${Stage}", stage)
 
 
@@ -92,6 +94,15 @@ def expected(stage: str) -> set[tuple[str, str]]:
         f"arn:aws:ses:*:*:configuration-set/{name_in_template('MailConfigurationSet', stage)}"
     )
     pairs |= {(action, arn) for action in ("ses:SendEmail", "ses:SendRawEmail") for arn in ses}
+    # the uploads bucket: presigned POSTs into uploads/, checks, copies into leads/, reads
+    bucket = name_in_template("UploadsBucket", stage)
+    for prefix in ("uploads", "leads"):
+        objects = f"arn:aws:s3:::{bucket}/{prefix}/*"
+        pairs |= {(action, objects) for action in ("s3:GetObject", "s3:PutObject")}
+    link_key = env.get("ACTION_LINK_KEY", "").removeprefix("ssm:")
+    if link_key:  # the action links' key and, during a rotation, the previous one
+        for name in (link_key, link_key + "-previous"):
+            pairs.add(("ssm:GetParameters", f"arn:aws:ssm:*:*:parameter{name}"))
     logs = f"arn:aws:logs:*:*:log-group:/aws/lambda/{CONFIG['app_name']}-{stage}*"
     pairs |= {(f"logs:{a}", logs) for a in ("CreateLogGroup", "CreateLogStream", "PutLogEvents")}
     return pairs
@@ -112,6 +123,11 @@ def test_no_wildcard_actions_and_no_wildcard_resources_except_logs(stage: str) -
         arn, partition, service, region, account, rest = resource.split(":", 5)
         assert (arn, partition) == ("arn", "aws")
         assert service == action.split(":")[0], (action, resource)
+        if service == "s3":  # bucket names are global: no region, no account in the ARN
+            assert (region, account) == ("", ""), resource
+            bucket = name_in_template("UploadsBucket", stage)
+            assert rest in (f"{bucket}/uploads/*", f"{bucket}/leads/*"), resource
+            continue
         # Region and account are the deploying account's: the only place a * may stand.
         assert region == "*" and account == "*"
         if service == "logs":
@@ -126,6 +142,7 @@ def test_config_json_names_what_the_template_creates(stage: str) -> None:
     assert env["CONTENT_TABLE"] == name_in_template("ContentTable", stage)
     assert env["LEADS_TABLE"] == name_in_template("LeadsTable", stage)
     assert env["SES_CONFIGURATION_SET"] == name_in_template("MailConfigurationSet", stage)
+    assert env["UPLOADS_BUCKET"] == name_in_template("UploadsBucket", stage)
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -178,6 +195,15 @@ def needed(service: str, operation: str, params: dict[str, Any]) -> list[set[tup
         if params.get("IndexName"):
             resource += f"/index/{params['IndexName']}"
         return [{(f"dynamodb:{operation}", resource)}]
+    if service == "s3":
+        if operation == "GetObject":
+            return [{("s3:GetObject", f"arn:aws:s3:::{params['Bucket']}/{params['Key']}")}]
+        assert operation == "CopyObject", operation
+        source = params["CopySource"]  # "bucket/key" by now (botocore's own handler)
+        return [
+            {("s3:GetObject", f"arn:aws:s3:::{unquote(source)}")},
+            {("s3:PutObject", f"arn:aws:s3:::{params['Bucket']}/{params['Key']}")},
+        ]
     assert (service, operation) == ("sesv2", "SendEmail"), (service, operation)
     sender = parseaddr(params["FromEmailAddress"])[1]
     actions = ["ses:SendEmail"] + (["ses:SendRawEmail"] if "Raw" in params["Content"] else [])
@@ -219,6 +245,7 @@ def test_every_call_the_app_makes_is_allowed_and_every_dynamodb_grant_is_used(
     from chalicelib.inquiries.retry import retry_pending
     from chalicelib.runtime import Runtime
     from chalicelib.settings import Settings
+    from tests.aws.test_attachments import upload_file
     from tests.conftest import SITE, post_json
 
     env = {**stage_environment("dev"), "ALLOWED_ORIGINS": SITE, "AUTOREPLY_ENABLED": "true"}
@@ -238,8 +265,23 @@ def test_every_call_the_app_makes_is_allowed_and_every_dynamodb_grant_is_used(
         assert post_json(api, buyer, **{"Idempotency-Key": "k-1"}).status_code == 201
         assert post_json(api, buyer, **{"Idempotency-Key": "k-1"}).status_code == 201
         assert post_json(api, {**buyer, "website": "http://spam.example"}).status_code == 201
+        # a file: its presigned POST (authorized as the function's s3:PutObject), the
+        # check, the copy under the lead; the retry below reads it back for the email
+        calls_before = len(recorder.calls)
+        upload = upload_file(api, "drawing.pdf", b"%PDF-1.7\n" + b"0" * 100)
+        # botocore builds a presigned POST from the CreateBucket operation's model: it signs
+        # it locally and sends nothing (the call counts show no call); not a call to allow
+        signing = ("s3", "CreateBucket")
+        assert [c[:2] for c in recorder.calls[calls_before:]] == [
+            ("dynamodb", "UpdateItem"),
+            signing,
+        ]
+        recorder.calls.pop()
+        policy_document = json.loads(base64.b64decode(upload["upload"]["fields"]["policy"]))
+        assert {"key": f"uploads/{upload['id']}"} in policy_document["conditions"]
         faults.fail("sesv2.SendEmail", "throttle")
-        assert post_json(api, {**buyer, "email": "wang@example.com"}).status_code == 201
+        with_file = {**buyer, "email": "wang@example.com", "attachments": [upload["id"]]}
+        assert post_json(api, with_file).status_code == 201
         faults.heal()
         clock.advance(3600)
         assert retry_pending(runtime.leads, runtime.inquiries, runtime.clock).sent == 1
@@ -247,6 +289,10 @@ def test_every_call_the_app_makes_is_allowed_and_every_dynamodb_grant_is_used(
     used: set[tuple[str, str]] = set()
     operations = {(service, operation) for service, operation, _ in recorder.calls}
     assert ("dynamodb", "TransactWriteItems") in operations and ("sesv2", "SendEmail") in operations
+    assert {("s3", "GetObject"), ("s3", "CopyObject")} <= operations
+    # the presigned POST: what S3 checks when the browser uploads with it
+    bucket = env["UPLOADS_BUCKET"]
+    assert allowed({("s3:PutObject", f"arn:aws:s3:::{bucket}/uploads/x")}, granted)
     for service, operation, params in recorder.calls:
         for check in needed(service, operation, params):
             allowing = allowed(check, granted)

@@ -5,6 +5,7 @@ are in tests/e2e/test_static_site.py."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,6 +85,13 @@ def test_site_build_writes_every_page_in_both_languages(
     assert f'action="{API}/inquiries"' in contact
     assert f'name="redirect" value="{site}/zh/thanks.html"' in contact
     assert 'name="locale" value="zh"' in contact
+    strings = re.search(
+        r'<script type="application/json" id="vigor-strings">(.*?)</script>', contact, re.S
+    )
+    assert strings is not None and json.loads(strings.group(1))["items.add"] == "添加配件"
+    assert 'name="items[0].part_number"' in contact and 'name="product"' in contact
+    for name in ("utm_source", "gclid", "referrer", "landing_page"):
+        assert f'<input type="hidden" name="{name}" value="" data-source="{name}">' in contact
     assert f"Sitemap: {site}/sitemap.xml" in (out / "robots.txt").read_text(encoding="utf-8")
     assert json.dumps(API) in (out / "config.js").read_text(encoding="utf-8")
     assert (out / "assets" / "site.css").is_file()
@@ -133,3 +141,16 @@ def test_news_publish_says_when_the_site_could_not_be_rebuilt(
     err = capsys.readouterr().err
     assert "the static site was NOT rebuilt: the site's address is not known" in err
     assert f"run: python manage.py site build --stage {STAGE}" in err
+
+
+def test_every_string_the_scripts_show_is_in_both_languages() -> None:
+    """site/strings.json is the one source: the build's labels and the scripts' messages."""
+    strings = admin.site_build.load_strings()
+    assert set(strings) == {"en", "zh"}
+    assert set(strings["en"]) == set(strings["zh"])
+    scripts = "".join(
+        path.read_text(encoding="utf-8") for path in (admin.site_build.ASSETS_DIR).glob("*.js")
+    )
+    used = set(re.findall(r'\bt\("([\w.-]+)"', scripts))
+    assert used and used <= set(strings["en"]), used - set(strings["en"])
+    assert all(key.startswith(admin.site_build.SCRIPT_STRINGS) for key in used)

@@ -1,7 +1,10 @@
-"""Regenerate the two images docs/site.md shows: `python -m tests.e2e.screenshots`.
+"""Regenerate the images the docs show: `python -m tests.e2e.screenshots`.
 
-docs/images/contact-page.png  the contact page with an inline field error, as a visitor sees it
-docs/images/sales-email.png   the email sales receive for an inquiry (its HTML part)
+docs/images/contact-page.png  the contact page as a visitor fills it in: the line-item table, an
+                              uploaded drawing with its progress bar, an inline field error
+docs/images/sales-email.png   the email sales receive for an inquiry (its HTML part), with
+                              its one-click action links
+docs/images/sales-action.png  the page an action link opens: confirm with one button
 
 The browser tests run `capture_docs_images` too (into test-artifacts/), so this cannot rot.
 """
@@ -9,13 +12,14 @@ The browser tests run `capture_docs_images` too (into test-artifacts/), so this 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 from devtools.live import HIGH_RATE_LIMITS, running_service
-from tests.e2e.harness import DOCS_IMAGES, launch_chromium, sales_email
+from tests.e2e.harness import DOCS_IMAGES, launch_chromium, sales_email, tiny_pdf
 
 EXAMPLE = {
     "name": "Amina Otieno",
@@ -23,13 +27,21 @@ EXAMPLE = {
     "company": "Rift Valley Motor Spares Ltd",
     "country": "Kenya",
     "phone": "+254 712 345 678",
-    "product": "Door mirror, OE 87910-0K010",
-    "quantity": "200",
+    "destination_port": "Mombasa",
     "message": (
-        "Hello,\n\nplease quote 200 pieces of the left door mirror (OE 87910-0K010), "
-        "CIF Mombasa, with your lead time.\n\nBest regards,\nAmina"
+        "Hello,\n\nplease quote the parts below CIF Mombasa, with your lead time. The drawing"
+        " shows the mirror's mounting.\n\nBest regards,\nAmina"
     ),
 }
+ROWS = [
+    {"part_number": "87910-0K010", "description": "Door mirror, left", "quantity": "200"},
+    {
+        "part_number": "04465-0K240",
+        "description": "Brake pads, front",
+        "quantity": "50",
+        "target_price": "12.50",
+    },
+]
 
 
 def capture_docs_images(browser: Any, service: Any, directory: Path) -> dict[str, Path]:
@@ -40,25 +52,47 @@ def capture_docs_images(browser: Any, service: Any, directory: Path) -> dict[str
         page.goto(f"{service.site_url}/contact.html")
         page.locator("#contact-block dd").first.wait_for()
         for name, value in EXAMPLE.items():
-            page.fill(f"[name={name}]", value)
-        page.fill("[name=email]", "amina.otieno@example")  # a typo, to show an inline error
+            page.fill(f"#f-{name}", value)
+        page.select_option("#f-incoterm", "CIF")
+        page.click("#add-item")
+        for index, row in enumerate(ROWS):
+            for name, value in row.items():
+                page.fill(f"#item-{index}-{name}", value)
+        drawing = {
+            "name": "mirror-drawing.pdf",
+            "mimeType": "application/pdf",
+            "buffer": tiny_pdf(),
+        }
+        page.set_input_files("#f-files", [drawing])
+        page.locator('#file-list li[data-state="done"]').wait_for()
+        page.fill("#f-email", "amina.otieno@example")  # a typo, to show an inline error
         page.click("button[type=submit]")
         page.locator("#f-email-error").wait_for()
         contact = directory / "contact-page.png"
         page.screenshot(path=str(contact), full_page=True)
 
-        lead_id = _submit(service, EXAMPLE)
-        eml, _ = sales_email(service.options.outbox, lead_id, "sales@")
+        items = [
+            {**row, "quantity": int(row["quantity"]), "unit": "pcs", "currency": "USD"}
+            for row in ROWS
+        ]
+        source = {"utm_source": "google", "utm_medium": "cpc", "utm_campaign": "door-mirrors"}
+        lead_id = _submit(service, {**EXAMPLE, **source, "incoterm": "CIF", "items": items})
+        eml, message = sales_email(service.options.outbox, lead_id, "sales@")
         page.set_viewport_size({"width": 760, "height": 700})
         page.goto(eml.with_suffix(".html").as_uri())
         email = directory / "sales-email.png"
         page.screenshot(path=str(email), full_page=True)
+
+        text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        page.goto(re.findall(r"Quoted: (http://\S+)", text)[0])
+        action = directory / "sales-action.png"
+        page.screenshot(path=str(action), full_page=True)
     finally:
         context.close()
-    return {"contact": contact, "email": email}
+    return {"contact": contact, "email": email, "action": action}
 
 
-def _submit(service: Any, fields: dict[str, str]) -> str:
+def _submit(service: Any, fields: dict[str, Any]) -> str:
     request = urllib.request.Request(
         f"{service.api_url}/inquiries",
         data=json.dumps({**fields, "page": f"{service.site_url}/contact.html"}).encode(),

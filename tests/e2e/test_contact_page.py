@@ -19,7 +19,7 @@ SALES = "sales@vigorautomobile.com"
 
 def fill(page: Any, **values: str) -> None:
     for name, value in values.items():
-        page.fill(f"#inquiry-form [name={name}]", value)
+        page.fill(f'#inquiry-form [name="{name}"]', value)
 
 
 def visitor(email: str, **extra: str) -> dict[str, str]:
@@ -82,10 +82,11 @@ def test_invalid_fields_are_explained_and_cleared_when_fixed(page: Any, service:
     page.get_by_role("button", name="Send inquiry").click()
     expect(page.locator("#f-name-error")).to_be_visible()
 
-    fill(page, **visitor("li.wei@example"), quantity="0", phone="call me")
+    fill(page, **visitor("li.wei@example"), phone="call me")
+    fill(page, **{"items[0].part_number": "87910-0K010", "items[0].quantity": "0"})
     page.get_by_role("button", name="Send inquiry").click()
 
-    expect(page.locator("#f-quantity-error")).to_have_text(
+    expect(page.locator("#item-0-quantity-error")).to_have_text(
         "Quantity must be a whole number from 1 to 10,000,000."
     )
     expect(page.locator("#f-phone-error")).to_have_text("Phone must contain a phone number.")
@@ -107,8 +108,14 @@ def test_valid_inquiry_shows_the_reference_and_sales_get_the_email(
         company="Ningbo Parts Trading",
         country="Kenya",
         phone="+254 712 345 678",
-        product="Door mirror 87910-0K010",
-        quantity="200",
+    )
+    fill(
+        page,
+        **{
+            "items[0].part_number": "87910-0K010",
+            "items[0].description": "Door mirror",
+            "items[0].quantity": "200",
+        },
     )
 
     page.get_by_role("button", name="Send inquiry").click()
@@ -122,7 +129,7 @@ def test_valid_inquiry_shows_the_reference_and_sales_get_the_email(
 
     path, message = sales_email(outbox, lead_id, SALES)
     assert message["Subject"] == (
-        "Inquiry from Li Wei, Ningbo Parts Trading, Kenya: Door mirror 87910-0K010 × 200"
+        "[A] Inquiry from Li Wei, Ningbo Parts Trading, Kenya: 87910-0K010 × 200"
     )
     reply_to = message["Reply-To"].addresses
     assert [(a.display_name, a.addr_spec) for a in reply_to] == [("Li Wei", email)]
@@ -130,7 +137,8 @@ def test_valid_inquiry_shows_the_reference_and_sales_get_the_email(
     assert [m["Subject"] for m in acknowledgement] == [f"We received your inquiry ({lead_id})"]
 
     page.goto(path.with_suffix(".html").as_uri())
-    expect(page.locator("body")).to_contain_text("Door mirror 87910-0K010")
+    expect(page.locator("body")).to_contain_text("87910-0K010")
+    expect(page.locator("body")).to_contain_text("Door mirror")
     expect(page.locator("body")).to_contain_text(lead_id)
     screenshot(page, "sales-email")
 
@@ -258,6 +266,13 @@ def test_form_works_without_javascript(pages: Any, service: Any, outbox: Path) -
     expect(form).to_have_attribute("action", f"{service.api_url}/inquiries")
     expect(form).to_have_attribute("method", "post")
     expect(page.locator("[name=redirect]")).to_have_value(f"{service.site_url}/thanks.html")
+    expect(page.locator("#items")).to_be_hidden()  # the table and the uploader need scripts
+    expect(page.locator("#uploader")).to_be_hidden()
+    note = page.locator(".files-by-email")
+    expect(note).to_have_text(
+        f"To send photos, drawings or a parts list, email them to {SALES} with your name."
+    )
+    expect(note.get_by_role("link", name=SALES)).to_have_attribute("href", f"mailto:{SALES}")
     email = "no.script@example.com"
     fill(page, **visitor(email), product="Wiper blade 85222-02190", quantity="50")
 
@@ -270,7 +285,7 @@ def test_form_works_without_javascript(pages: Any, service: Any, outbox: Path) -
     expect(page.locator(".reference")).to_have_text(f"Your reference: {lead_id}")
     screenshot(page, "thanks")
     _, message = sales_email(outbox, lead_id, SALES)
-    assert message["Subject"] == "Inquiry from Li Wei: Wiper blade 85222-02190 × 50"
+    assert message["Subject"] == "[B] Inquiry from Li Wei: Wiper blade 85222-02190 × 50"
     assert message["Reply-To"].addresses[0].addr_spec == email
 
 

@@ -258,7 +258,7 @@ def test_the_sales_email_shows_the_rows_as_a_table_and_names_the_first_part(
     mail_settings: Settings,
 ) -> None:
     email = sales_notification(rfq_lead(), mail_settings, Templates())
-    assert email.subject == "Inquiry from Hans Müller: 4711-A × 2 and 2 more parts"
+    assert email.subject == "[B] Inquiry from Hans Müller: 4711-A × 2 and 2 more parts"
     assert (
         "Items (3):\n"
         f" 1. 2 pcs × 4711-A ({HOSTILE}) @ 12.50 USD\n"

@@ -18,7 +18,7 @@ from chalicelib.inquiries.messages import (
     sales_notification,
 )
 from chalicelib.leads.model import Inquiry, Lead
-from chalicelib.mail import Email, Templates
+from chalicelib.mail import Email, MailFile, Templates
 from chalicelib.settings import Settings
 from tests.conftest import SALES, SENDER, SITE, settings_env
 from tests.data import BUYER
@@ -184,7 +184,7 @@ def test_a_site_page_and_a_long_cjk_name_stay_intact(mail_settings: Settings) ->
     message = read_back(raw)
     assert raw_header(message, "Reply-To").count("=?utf-8?") > 1
     assert display_name_as_clients_read(message, "Reply-To") == name
-    assert as_mail_clients_read(message, "Subject") == f"Inquiry from {name}"
+    assert as_mail_clients_read(message, "Subject") == f"[C] Inquiry from {name}"
 
 
 def test_deliverability_checks_share_one_caching_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -213,3 +213,56 @@ def test_deliverability_checks_share_one_caching_resolver(monkeypatch: pytest.Mo
     assert seen[0]["dns_resolver"] is seen[1]["dns_resolver"] and "timeout" not in seen[0]
     email_check.normalized_email("c@example.com", check_deliverability=False)
     assert seen[2]["timeout"] == email_check.DNS_TIMEOUT_SECONDS and "dns_resolver" not in seen[2]
+
+
+# ---- attachments (multipart/mixed) -------------------------------------------------------
+
+file_names = st.text(
+    st.characters(exclude_categories=["Cs", "Cc"], exclude_characters="/\\"),
+    min_size=1,
+    max_size=120,
+).map(lambda name: name.strip() + ".pdf")
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    names=st.lists(file_names, min_size=1, max_size=3),
+    data=st.binary(max_size=300),
+    html=st.none() | body_text,
+)
+def test_files_keep_the_rules_and_read_back_with_their_names_and_bytes(
+    names: list[str], data: bytes, html: str | None
+) -> None:
+    files = tuple(
+        MailFile(name, "application/pdf", data + bytes([n])) for n, name in enumerate(names)
+    )
+    email = Email(SENDER, (SALES,), "Drawings", "See the files.", html, attachments=files)
+    assert problems(email.raw) == []
+    message = read_back(email.raw)
+    assert message.get_content_type() == "multipart/mixed"
+    assert lines(part(message, "plain")) == "See the files.\n"
+    read = [(p.get_filename(), p.get_payload(decode=True)) for p in message.iter_attachments()]
+    assert read == [(f.filename, f.data) for f in files]
+
+
+def test_the_sales_email_attaches_what_fits_and_links_the_rest(mail_settings: Settings) -> None:
+    from chalicelib.attachments.files import Enclosure
+    from chalicelib.leads.model import Attachment
+
+    photo = Attachment("旧零件 photo.jpg", "image/jpeg", 4)
+    scan = Attachment("scan.pdf", "application/pdf", 12 * 2**20)
+    lead = buyer_lead(attachments=(photo, scan))
+    link = "https://api.example.com/api/attachments/x/2?exp=1&sig=s"
+    enclosures = [Enclosure(photo, data=b"\xff\xd8\xff\xe0"), Enclosure(scan, url=link)]
+    for email in (
+        sales_notification(lead, mail_settings, Templates(), enclosures=enclosures),
+        plain_sales_notification(lead, mail_settings, enclosures=enclosures),
+    ):
+        assert problems(email.raw) == []
+        message = read_back(email.raw)
+        (attached,) = message.iter_attachments()
+        assert attached.get_filename() == "旧零件 photo.jpg"
+        text = part(message, "plain")
+        assert "scan.pdf (application/pdf, 12.0 MB)" in text and link in text
+    summary = read_back(held_back_summary([lead], mail_settings, Templates()).raw)
+    assert "Files:    旧零件 photo.jpg (image/jpeg, 4 bytes); scan.pdf" in part(summary, "plain")

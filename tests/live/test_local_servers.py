@@ -171,3 +171,54 @@ def test_api_takes_inquiries_after_bad_requests(service: Any, console: None) -> 
     answer = exchange(service.api_url, post(f"Content-Length: {len(body)}\r\n", body))
 
     assert answer.status == 201
+
+
+def test_a_file_goes_from_the_demo_site_straight_to_s3_and_into_the_outbox(
+    service: Any, console: None
+) -> None:
+    import email
+    import time
+    from email.policy import default
+
+    import requests
+
+    site = service.site_url
+    pdf = b"%PDF-1.7\n" + b"0" * 2000
+    declared = {"filename": "图纸 04465.pdf", "content_type": "application/pdf", "size": len(pdf)}
+    answer = requests.post(f"{service.api_url}/uploads", json=declared, headers={"Origin": site})
+    assert answer.status_code == 201, answer.text
+    upload = answer.json()
+    url = upload["upload"]["url"]
+    assert url.startswith("http://127.0.0.1:")  # the browser reaches the emulator's S3
+    preflight = requests.options(
+        url, headers={"Origin": site, "Access-Control-Request-Method": "POST"}
+    )
+    assert preflight.headers.get("Access-Control-Allow-Origin") in (site, "*")
+    fields = upload["upload"]["fields"]
+    sent = requests.post(url, data=fields, files={"file": ("x.pdf", pdf)}, headers={"Origin": site})
+    assert sent.status_code == 204, sent.text
+    inquiry = {
+        "name": "Li Na",
+        "email": "li.na@example.com",
+        "message": "See the drawing.",
+        "attachments": [upload["id"]],
+    }
+    answer = requests.post(f"{service.api_url}/inquiries", json=inquiry, headers={"Origin": site})
+    assert answer.status_code == 201, answer.text
+    lead_id = answer.json()["id"]
+    outbox = service.options.outbox
+    for _ in range(50):  # written before the 201, read back here
+        mails = [
+            email.message_from_bytes(path.read_bytes(), policy=default)
+            for path in outbox.glob("*.eml")
+        ]
+        mails = [m for m in mails if m["X-Vigor-Lead-Id"] == lead_id]
+        if mails:
+            break
+        time.sleep(0.1)
+    files = [
+        (part.get_filename(), part.get_payload(decode=True))
+        for mail in mails
+        for part in mail.iter_attachments()
+    ]
+    assert ("图纸 04465.pdf", pdf) in files

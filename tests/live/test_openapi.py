@@ -45,6 +45,8 @@ def test_the_document_is_a_valid_openapi_schema() -> None:
         "GET /news",
         "GET /news/{slug}",
         "POST /inquiries",
+        "POST /uploads",
+        "GET /attachments/{lead_id}/{number}",
     } <= operations
 
 
