@@ -20,6 +20,7 @@ from chalicelib.settings import Settings, SettingsError, ssm_parameter
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from chalicelib.alerts.webhooks import Webhook
     from chalicelib.content.repository import ContentRepository
     from chalicelib.inquiries.service import CaptchaVerifier, InquiryService
     from chalicelib.leads.dynamodb import LeadsTable
@@ -85,6 +86,26 @@ class Runtime:
             clock=self.clock,
             verify_captcha=self._captcha_verifier(),
         )
+
+    def chat_webhooks(self) -> tuple[Webhook, ...] | None:
+        """CHAT_WEBHOOKS, read from SSM on first use (only the sweep asks): () when unset,
+        None while the parameter cannot be read or parsed (the alerts wait, logged)."""
+        if self.settings.chat_webhooks is None:
+            return ()
+        from chalicelib.alerts.webhooks import parse_webhooks
+
+        text = self._chat_webhooks_text()
+        if text is None:
+            return None
+        try:
+            return parse_webhooks(text)
+        except ValueError as exc:
+            log.error("CHAT_WEBHOOKS parameter: %s", exc)
+            return None
+
+    @cached_property
+    def _chat_webhooks_text(self) -> Callable[[], str | None]:
+        return self._ssm_secret(ssm_parameter(self.settings.chat_webhooks) or "")
 
     def check_email(self, address: str) -> str:
         from chalicelib.inquiries.email_check import normalized_email
