@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from chalicelib.content.repository import ContentRepository
     from chalicelib.inquiries.service import CaptchaVerifier, InquiryService
     from chalicelib.leads.dynamodb import LeadsTable
-    from chalicelib.mail import Mailer
+    from chalicelib.mail import Mailer, Templates
 
 
 class Runtime:
@@ -74,15 +74,20 @@ class Runtime:
         return mailer
 
     @cached_property
+    def templates(self) -> Templates:
+        from chalicelib.mail import Templates
+
+        return Templates()
+
+    @cached_property
     def inquiries(self) -> InquiryService:
         from chalicelib.inquiries.service import InquiryService
-        from chalicelib.mail import Templates
 
         return InquiryService(
             self.settings,
             self.leads,
             self.mailer,
-            Templates(),
+            self.templates,
             clock=self.clock,
             verify_captcha=self._captcha_verifier(),
         )

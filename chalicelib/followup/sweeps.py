@@ -24,6 +24,8 @@ def run_follow_ups(runtime: Runtime, stop_at: float | None = None) -> dict[str, 
     """Every follow-up sweep once; claim no new chat alert once `stop_at` (monotonic) nears."""
     steps: list[tuple[str, Callable[[], dict[str, int]]]] = [
         ("chat alerts", lambda: alerts(runtime, stop_at)),
+        ("reminders", lambda: reminders(runtime, stop_at)),
+        ("daily digest", lambda: digest(runtime)),
     ]
     report: dict[str, int] = {}
     failed: Exception | None = None
@@ -36,6 +38,33 @@ def run_follow_ups(runtime: Runtime, stop_at: float | None = None) -> dict[str, 
     if failed is not None:
         raise failed
     return report
+
+
+def reminders(runtime: Runtime, stop_at: float | None = None) -> dict[str, int]:
+    from chalicelib.followup.reminders import send_reminders
+
+    report = send_reminders(
+        runtime.leads,
+        runtime.mailer,
+        runtime.templates,
+        runtime.settings,
+        runtime.clock,
+        stop_at=stop_at,
+    )
+    return {
+        "reminded": report.reminded,
+        "escalated": report.escalated,
+        "reminders_not_sent": report.not_sent,
+    }
+
+
+def digest(runtime: Runtime) -> dict[str, int]:
+    from chalicelib.followup.digest import send_digest
+
+    run = send_digest(
+        runtime.leads, runtime.mailer, runtime.templates, runtime.settings, runtime.clock
+    )
+    return {"digest_sent": int(run.outcome == "sent")}
 
 
 def alerts(runtime: Runtime, stop_at: float | None = None) -> dict[str, int]:

@@ -68,10 +68,16 @@ def details_of(lead: Lead) -> list[tuple[str, Any]]:
 
 
 def sales_notification(
-    lead: Lead, settings: Settings, templates: Templates, stored: bool = True
+    lead: Lead,
+    settings: Settings,
+    templates: Templates,
+    stored: bool = True,
+    follow_up: tuple[str, str, tuple[str, ...]] | None = None,
 ) -> Email:
+    """The sales email; with follow_up (subject tag, banner, recipients) a reminder or an
+    escalation of it (chalicelib/followup/reminders.py): the same lead, the same actions."""
     details = details_of(lead)
-    subject = sales_subject(lead)
+    subject = sales_subject(lead) if follow_up is None else f"{follow_up[0]} {sales_subject(lead)}"
     page = lead.inquiry.page
     context = {
         "lead": template_view(lead),
@@ -81,10 +87,13 @@ def sales_notification(
         # Only the site's own pages are links; any other URL is shown as text, so a
         # look-alike (https://www.site.com@evil.example/login) is never one click away.
         "page_is_ours": bool(page) and url_on_allowed_origin(str(page), settings.allowed_origins),
+        "follow_up": follow_up[1] if follow_up else None,
     }
     return Email(
         sender=settings.sender_email,
-        to=recipients(lead, settings.sales_emails, settings.routing_rules),
+        to=follow_up[2]
+        if follow_up
+        else recipients(lead, settings.sales_emails, settings.routing_rules),
         subject=subject if stored else f"[NOT STORED] {subject}",
         text=templates.render("sales_notification.txt", **context),
         html=templates.render("sales_notification.html", **context),

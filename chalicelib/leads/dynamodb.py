@@ -69,6 +69,8 @@ ALERT_KEEP_DAYS = 30
 MONTH_INDEX = "by_month"
 EMAIL_INDEX = "by_email"
 QUEUE_INDEX = "pending"
+FOLLOW_UP_INDEX = "follow_up"  # sk=LEAD, follow_up_at: the leads still `new` (sparse)
+FOLLOW_UP_DONE = 10**11  # follow_up_at of a lead reminded and escalated: never due again
 _CONTENTION_TRIES = 6
 _DAY = 86400
 _FOREVER = 2**62  # a retry_at later than any: the whole queue
@@ -441,6 +443,54 @@ class LeadsTable:
         """(lead id, when it failed) of every lead whose sales email failed for good and
         that nobody has resent or marked since, oldest first."""
         return self._queue(FAILED_QUEUE, _FOREVER)
+
+    # ---- follow-ups (chalicelib/followup/) ------------------------------------------------
+
+    def due_follow_ups(self, now: int) -> Iterator[tuple[str, int]]:
+        """(lead id, follow_up_at) of leads still `new` whose next reminder is due."""
+        pages = self._db.get_paginator("query").paginate(
+            TableName=self._table,
+            IndexName=FOLLOW_UP_INDEX,
+            KeyConditionExpression="sk = :lead AND follow_up_at <= :now",
+            ExpressionAttributeValues=to_item({":lead": "LEAD", ":now": now}),
+            PaginationConfig={"PageSize": 25},
+        )
+        for page in pages:
+            for item in page["Items"]:
+                row = from_item(item)
+                yield row["pk"].removeprefix("LEAD#"), row["follow_up_at"]
+
+    def claim_reminder(self, lead_id: str, seen: int, after: int, reminders_sent: int) -> bool:
+        """Take a due reminder: move follow_up_at on from `seen` to `after` and count it,
+        if nobody did so first and the lead is still new."""
+        claimed = conditional_write(
+            self._db.update_item,
+            TableName=self._table,
+            Key=to_item(lead_key(lead_id)),
+            UpdateExpression="SET follow_up_at = :after, reminders_sent = :sent",
+            ConditionExpression="follow_up_at = :seen AND sales_status = :new",
+            ExpressionAttributeValues=to_item(
+                {":after": after, ":sent": reminders_sent, ":seen": seen, ":new": "new"}
+            ),
+        )
+        return claimed is not None
+
+    def release_reminder(self, lead_id: str, after: int, due_at: int, reminders_sent: int) -> None:
+        """Give a claimed reminder back (its email was not sent): due again at `due_at`."""
+        conditional_write(
+            self._db.update_item,
+            TableName=self._table,
+            Key=to_item(lead_key(lead_id)),
+            UpdateExpression="SET follow_up_at = :due, reminders_sent = :sent",
+            ConditionExpression="follow_up_at = :after",
+            ExpressionAttributeValues=to_item(
+                {":due": due_at, ":sent": reminders_sent, ":after": after}
+            ),
+        )
+
+    def unanswered(self) -> Iterator[tuple[str, int]]:
+        """Every lead still `new` (escalated ones too: they wait at FOLLOW_UP_DONE)."""
+        return self.due_follow_ups(_FOREVER)
 
     # ---- chat alerts (chalicelib/alerts/sweep.py) --------------------------------------
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import http.server
 import json
 import threading
-from collections.abc import Iterator
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlsplit
@@ -35,20 +33,6 @@ from tests.fakes import FakeChat
 
 PARAMETER = "/vigor-leads/test/chat-webhooks"
 NOW = 1_795_000_000.0
-
-
-@pytest.fixture
-def chat() -> Iterator[str]:
-    """The fake chat service's base URL."""
-    FakeChat.seen, FakeChat.answers = [], []
-    FakeChat.release = threading.Event()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeChat)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    FakeChat.release.set()
-    server.shutdown()
-    server.server_close()
 
 
 def alert() -> Any:
