@@ -145,6 +145,12 @@ def expected_policy(
                 [leads],
             ),
             allow("FindLeadsDueForRetry", ["dynamodb:Query"], [f"{leads}/index/pending"]),
+            # reminders (follow_up), the daily digest's yesterday (by_month)
+            allow(
+                "FollowUpLeads",
+                ["dynamodb:Query"],
+                [f"{leads}/index/follow_up", f"{leads}/index/by_month"],
+            ),
             allow("SendMailAsTheSender", ["ses:SendEmail", "ses:SendRawEmail"], ses),
             *_secret_statements(env),
             allow(
