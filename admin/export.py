@@ -15,13 +15,18 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from chalicelib.leads.model import Lead
+from chalicelib.leads.model import SOURCE_FIELDS, Lead
 
 FORMATS = ("csv", "jsonl")
 COLUMNS = (
     "id",
     "received_at",
     "status",
+    "sales_status",
+    "owner",
+    "score",
+    "score_reasons",
+    "first_reply_at",
     "spam",
     "name",
     "email",
@@ -41,6 +46,8 @@ COLUMNS = (
     "held_back",
     "updated_at",
     "expires_at",
+    *SOURCE_FIELDS,
+    "history",
 )
 BOM = "\ufeff"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -48,7 +55,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def public(lead: Lead) -> dict[str, Any]:
     """A lead as exported: the known columns in order (times in ISO 8601 UTC)."""
-    record = lead.record()
+    record = {**lead.record(), **lead.source}  # the source's fields as columns of their own
     return {name: record.get(name) for name in COLUMNS}
 
 
@@ -57,7 +64,9 @@ def csv_cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (dict, list)):
+    if isinstance(value, list):  # score reasons, history: one per line within the cell
+        value = "\n".join(str(item) for item in value)
+    if isinstance(value, dict):
         value = json.dumps(value, ensure_ascii=False)
     text = str(value)
     if text.startswith(_FORMULA_START):

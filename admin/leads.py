@@ -1,14 +1,18 @@
-"""`manage.py leads ...`: list, show, export, resend, retry, remind, digest, mark, erase.
+"""`manage.py leads ...`: list, show, export, resend, retry, remind, digest, set-status,
+assign, stats, erase.
 
-Listing (list, export) walks the by_month index newest first, month by month, back to
---since; spam leads (status "spam", the honeypot was filled) are left out unless
---spam include|only or --status spam asks for them.
+Listing (list, export, stats) walks the by_month index newest first, month by month, back
+to --since; spam leads (status "spam", the honeypot was filled) are left out unless
+--spam include|only or --status spam asks for them. --status takes a notification status
+(pending, sent, failed, spam) or a sales status (new, replied, quoted, won, lost,
+not_relevant).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import getpass
 import io
 import json
 import os
@@ -23,12 +27,12 @@ from chalicelib.leads.dynamodb import (
     Conflict,
     Filter,
     LeadBusy,
-    LeadNotFound,
     LeadsTable,
     NotResendable,
     Tally,
 )
-from chalicelib.leads.model import MARKS, Status
+from chalicelib.leads.model import SalesStatus, Status, TransitionRefused
+from chalicelib.leads.store import LeadNotFound
 from chalicelib.runtime import Runtime
 from chalicelib.times import iso
 
@@ -37,12 +41,15 @@ LIST_DAYS = 90
 EXPORT_PAGE = 100
 SPAM_CHOICES = ("exclude", "include", "only")
 STATUSES = tuple(str(status) for status in Status)
+SALES_STATUSES = tuple(str(status) for status in SalesStatus)
+SCORES = ("A", "B", "C")
 
 
 def register(commands: Subcommands) -> None:
     group = commands.add_parser(
         "leads",
-        help="list, show, export, resend, retry, remind, digest, mark and erase leads",
+        help="list, show, export, resend, retry, remind, digest, set-status, assign, stats and"
+        " erase leads",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -116,10 +123,33 @@ def register(commands: Subcommands) -> None:
     )
     digest.set_defaults(handler=send_digest_now)
 
-    mark = add_command(leads, "mark", "record that sales contacted or closed a lead")
-    mark.add_argument("id")
-    mark.add_argument("status", choices=[str(status) for status in MARKS])
-    mark.set_defaults(handler=mark_lead)
+    set_status = add_command(
+        leads,
+        "set-status",
+        "record where sales stands with a lead (as the action links in the sales email do)",
+    )
+    set_status.add_argument("id")
+    set_status.add_argument("status", choices=SALES_STATUSES)
+    set_status.add_argument("--note", help="a short note for the history (one line, 500 chars)")
+    _by(set_status)
+    set_status.set_defaults(handler=set_lead_status)
+
+    assign = add_command(leads, "assign", "make someone the lead's owner")
+    assign.add_argument("id")
+    assign.add_argument("owner", help="the new owner's email address")
+    _by(assign)
+    assign.set_defaults(handler=assign_lead)
+
+    stats = add_command(
+        leads,
+        "stats",
+        "leads of the last days: how many per sales status, median time to first reply,"
+        " by country and by source",
+    )
+    stats.add_argument(
+        "--days", type=_positive, default=30, help="the last this many days (default: 30)"
+    )
+    stats.set_defaults(handler=lead_stats)
 
     erase = add_command(
         leads, "erase", "delete every lead of one email address (a GDPR erasure request)"
@@ -141,8 +171,9 @@ def list_leads(args: argparse.Namespace) -> int:
     tally = Tally()
     rows = store.newest_first(since, _filter(args), tally)
     shown = 0
-    widths = (17, 26, 9, 22, 30, 14, 24)
-    print(_line(("RECEIVED (UTC)", "ID", "STATUS", "NAME", "EMAIL", "COUNTRY", "PRODUCT"), widths))
+    widths = (17, 26, 9, 12, 5, 26, 22, 30, 14, 24)
+    titles = ("RECEIVED (UTC)", "ID", "STATUS", "SALES", "SCORE", "OWNER", "NAME", "EMAIL")
+    print(_line((*titles, "COUNTRY", "PRODUCT"), widths))
     for lead in rows:
         if shown == args.limit:
             print(
@@ -156,8 +187,10 @@ def list_leads(args: argparse.Namespace) -> int:
         # pending and over its address's hourly limit: mailed in the hourly summary
         held = lead.held_back and lead.status == Status.PENDING
         status = "held" if held else str(lead.status)
-        cells = (received, lead.id, status, inquiry.name, inquiry.email)
-        print(_line((*cells, inquiry.country, inquiry.product), widths))
+        cells = (received, lead.id, status, lead.sales_status, lead.score, lead.owner)
+        print(
+            _line((*cells, inquiry.name, inquiry.email, inquiry.country, inquiry.product), widths)
+        )
         shown += 1
     print(f"{shown} lead{'s' if shown != 1 else ''} since {_day(since)}", file=sys.stderr)
     _say_what_was_left_out(args, tally, "shown")
@@ -176,7 +209,13 @@ def show_lead(args: argparse.Namespace) -> int:
         return 0
     for name, value in lead.record().items():
         text = str(value)
-        if "\n" in text:
+        if isinstance(value, dict):  # the source: one line, as in the sales email
+            text = " · ".join(f"{key}={item}" for key, item in value.items())
+        if isinstance(value, list):  # the history, the score's reasons: one per line
+            print(f"{name}:")
+            for item in value:
+                print(f"    {item}")
+        elif "\n" in text:
             print(f"{name}:")
             for line in text.splitlines():
                 print(f"    {line}")
@@ -298,27 +337,53 @@ def send_digest_now(args: argparse.Namespace) -> int:
     return 1 if run.outcome == "failed" else 0
 
 
-def mark_lead(args: argparse.Namespace) -> int:
+def set_lead_status(args: argparse.Namespace) -> int:
     lead_id = _lead_id(args.id)
     runtime = stage_runtime(args.stage)
     try:
-        before = runtime.leads.mark(
-            lead_id, Status(args.status), runtime.settings.lead_retention_days
+        before = runtime.leads.find(lead_id)
+        after = runtime.leads.set_sales_status(
+            lead_id, SalesStatus(args.status), args.by, args.note, int(runtime.clock())
         )
+    except (LeadNotFound, Conflict, TransitionRefused) as exc:
+        raise CommandError(str(exc)) from None
+    if before.sales_status == after.sales_status:
+        print(f"lead {lead_id} is already {after.sales_status}")
+    else:
+        print(f"lead {lead_id}: {before.sales_status} -> {after.sales_status}")
+    return 0
+
+
+def assign_lead(args: argparse.Namespace) -> int:
+    from chalicelib.settings import is_address
+
+    lead_id = _lead_id(args.id)
+    owner = args.owner.strip()
+    if not is_address(owner):
+        raise CommandError(f"OWNER must be an email address, got {args.owner!r}")
+    runtime = stage_runtime(args.stage)
+    try:
+        before = runtime.leads.find(lead_id)
+        after = runtime.leads.assign(lead_id, owner, args.by, int(runtime.clock()))
     except (LeadNotFound, Conflict) as exc:
         raise CommandError(str(exc)) from None
-    previous = before.status
-    if previous == args.status:
-        print(f"lead {lead_id} is already {args.status}")
-        return 0
-    print(f"lead {lead_id}: {previous} -> {args.status}")
-    if previous == Status.PENDING:
-        print("  its sales email had not gone out yet; it will not be retried")
-    if previous == Status.SPAM:
-        print(
-            f"  no longer treated as spam: kept {runtime.settings.lead_retention_days} days"
-            " like other leads"
-        )
+    if before.owner == after.owner:
+        print(f"lead {lead_id} is already {owner}'s")
+    else:
+        print(f"lead {lead_id}: owner {before.owner or '-'} -> {after.owner}")
+    return 0
+
+
+def lead_stats(args: argparse.Namespace) -> int:
+    from admin.stats import Stats
+
+    runtime = stage_runtime(args.stage)
+    since = runtime.clock() - args.days * 86400
+    stats = Stats()
+    for lead in _table(runtime).newest_first(since):
+        stats.add(lead)
+    print(f"leads of the last {args.days} days (since {iso(since)}, spam left out)")
+    print(stats.report(), end="")
     return 0
 
 
@@ -349,7 +414,13 @@ def erase_leads(args: argparse.Namespace) -> int:
 
 def _filters(parser: argparse.ArgumentParser, since_help: str) -> None:
     parser.add_argument("--since", metavar="YYYY-MM-DD", type=_date, help=since_help)
-    parser.add_argument("--status", choices=STATUSES, help="only leads with this status")
+    parser.add_argument(
+        "--status",
+        choices=STATUSES + SALES_STATUSES,
+        help="only leads with this notification or sales status",
+    )
+    parser.add_argument("--owner", metavar="ADDRESS", help="only this owner's leads")
+    parser.add_argument("--score", choices=SCORES, type=str.upper, help="only leads of this score")
     parser.add_argument(
         "--spam",
         choices=SPAM_CHOICES,
@@ -364,17 +435,32 @@ def _say_what_was_left_out(args: argparse.Namespace, tally: Tally, verb: str) ->
         return
     count = tally.filtered_out
     leads = f"{count} lead{'s' if count != 1 else ''}"
-    if args.status is None and args.spam == "exclude":
+    only_spam = args.status is None and not args.owner and not args.score
+    if only_spam and args.spam == "exclude":
         print(f"not {verb}: {leads} marked spam (--spam include to add them)", file=sys.stderr)
     else:
         print(f"not {verb}: {leads} the filter left out", file=sys.stderr)
 
 
 def _filter(args: argparse.Namespace) -> Filter:
+    sales = args.status in SALES_STATUSES
     if args.status is not None and args.spam == "only" and args.status != Status.SPAM:
         raise CommandError(f"--spam only and --status {args.status} contradict each other")
-    status = None if args.status is None else Status(args.status)
-    return Filter(status=status, spam=args.spam)
+    return Filter(
+        status=None if args.status is None or sales else Status(args.status),
+        spam=args.spam,
+        sales_status=SalesStatus(args.status) if sales else None,
+        owner=args.owner.strip() if args.owner else None,
+        score=args.score,
+    )
+
+
+def _by(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--by",
+        default=f"{getpass.getuser()} (manage.py)",
+        help="who made the change, for the history (default: your login name)",
+    )
 
 
 def _table(runtime: Runtime, page_size: int = 250) -> LeadsTable:

@@ -29,6 +29,11 @@ def ssm_parameter(value: str | None) -> str | None:
     return value[len(SSM_PREFIX) :]
 
 
+def is_address(value: str) -> bool:
+    """A plain email address (the shape every address setting holds)."""
+    return bool(_SIMPLE_ADDRESS.match(value))
+
+
 class SettingsError(ValueError):
     """A missing or invalid environment variable; the message names it."""
 
@@ -65,7 +70,7 @@ class Settings:
     outbox_dir: str | None = None
     alert_emails: tuple[str, ...] = ()  # `provision` subscribes them to the alarms
     # The follow-up sweeps (chalicelib/followup/): reminders, escalation, digest, chat.
-    follow_up_hours: int = 24
+    follow_up_hours: int = 24  # a lead still new this long after it came is due a reminder
     max_reminders: int = 2
     escalation_emails: tuple[str, ...] = ()
     digest_hour: int = 8

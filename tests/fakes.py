@@ -16,7 +16,15 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs
 
-from chalicelib.leads.model import Lead, Status
+from chalicelib.leads.model import (
+    REPLIES,
+    Change,
+    Lead,
+    SalesStatus,
+    Status,
+    check_transition,
+    one_line_note,
+)
 from chalicelib.leads.store import (
     ACK_INTERVAL_SECONDS,
     IDEMPOTENCY_SECONDS,
@@ -24,6 +32,7 @@ from chalicelib.leads.store import (
     Admission,
     Admitted,
     Duplicate,
+    LeadNotFound,
     Outcome,
     RateLimited,
     ReplayUnknown,
@@ -149,7 +158,46 @@ class InMemoryLeads:
         self._check_up()
         return self.leads.get(lead_id)
 
+    def set_sales_status(
+        self, lead_id: str, status: SalesStatus, by: str, note: str | None, now: int
+    ) -> Lead:
+        self._check_up()
+        with self._lock:
+            lead = self._find(lead_id)
+            if lead.sales_status == status:
+                return lead
+            check_transition(lead.sales_status, status)
+            change = Change(now, by, "status", lead.sales_status, status, one_line_note(note))
+            first_reply = lead.first_reply_at or (now if status in REPLIES else None)
+            changed = replace(
+                lead,
+                sales_status=status,
+                history=(*lead.history, change),
+                first_reply_at=first_reply,
+                follow_up_at=None,
+                updated_at=now,
+            )
+            self.leads[lead_id] = changed
+            return changed
+
+    def assign(self, lead_id: str, owner: str, by: str, now: int) -> Lead:
+        self._check_up()
+        with self._lock:
+            lead = self._find(lead_id)
+            if lead.owner == owner:
+                return lead
+            change = Change(now, by, "owner", lead.owner, owner)
+            changed = replace(lead, owner=owner, history=(*lead.history, change), updated_at=now)
+            self.leads[lead_id] = changed
+            return changed
+
     # ---- internals ---------------------------------------------------------------------
+
+    def _find(self, lead_id: str) -> Lead:
+        lead = self.leads.get(lead_id)
+        if lead is None:
+            raise LeadNotFound(lead_id)
+        return lead
 
     def _check_up(self) -> None:
         if self.down:

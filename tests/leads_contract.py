@@ -13,8 +13,14 @@ from typing import Any
 
 import pytest
 
-from chalicelib.leads.model import CLAIM_LEASE_SECONDS, Lead, Status
-from chalicelib.leads.store import Admission, Duplicate, Outcome, RateLimited
+from chalicelib.leads.model import (
+    CLAIM_LEASE_SECONDS,
+    Lead,
+    SalesStatus,
+    Status,
+    TransitionRefused,
+)
+from chalicelib.leads.store import Admission, Duplicate, LeadNotFound, Outcome, RateLimited
 from tests.data import HANS
 
 INQUIRY = HANS
@@ -41,7 +47,9 @@ class LeadStoreContract:
         ack_limit: int = 100,
     ) -> tuple[Lead, Any]:
         lead_id = f"01KCVY8Z4Q5M7T0V2W3X4Y{number:04d}"
-        lead = Lead.new(INQUIRY, lead_id, clock.now, spam=False, retention_days=730)
+        lead = Lead.new(
+            INQUIRY, lead_id, clock.now, spam=False, retention_days=730, owner="anna@example.com"
+        )
         admitted = store.admit(
             Admission(
                 lead=lead,
@@ -168,3 +176,80 @@ class LeadStoreContract:
         # The request that took it is too late now: its claim is gone.
         assert not store.settle(lead.id, lead.claim_token, Outcome(1, message_id="late"))
         assert replace(taken, claim_token=None).status == Status.PENDING
+
+    # ---- sales state ---------------------------------------------------------------------
+
+    def test_a_taken_lead_is_new_owned_scored_and_due_for_a_follow_up(
+        self, store: Any, clock: Any
+    ) -> None:
+        lead, _ = self.take(store, clock)
+        read = store.get(lead.id)
+        assert (read.sales_status, read.owner, read.history) == (SalesStatus.NEW, lead.owner, ())
+        assert read.score in ("A", "B", "C") and read.score_reasons == lead.score_reasons
+        assert read.follow_up_at == int(clock.now) + 24 * 3600 and read.reminders_sent == 0
+
+    def test_a_status_change_is_stamped_once_and_a_replay_changes_nothing(
+        self, store: Any, clock: Any
+    ) -> None:
+        lead, _ = self.take(store, clock)
+        clock.advance(5400)
+        now = int(clock.now)
+        replied = store.set_sales_status(
+            lead.id, SalesStatus.REPLIED, "bo@example.com", "call\nme", now
+        )
+        assert replied.sales_status == SalesStatus.REPLIED and replied.follow_up_at is None
+        assert replied.first_reply_at == now and replied.time_to_first_reply == 5400
+        (change,) = replied.history
+        assert (change.at, change.by, change.what, change.old, change.new, change.note) == (
+            now,
+            "bo@example.com",
+            "status",
+            "new",
+            "replied",
+            "call me",
+        )
+        assert store.set_sales_status(lead.id, SalesStatus.REPLIED, "x", None, now + 9) == replied
+        quoted = store.set_sales_status(
+            lead.id, SalesStatus.QUOTED, "bo@example.com", None, now + 60
+        )
+        assert quoted.first_reply_at == now and len(quoted.history) == 2
+        assert store.get(lead.id) == quoted
+        with pytest.raises(TransitionRefused, match="quoted can change to"):
+            store.set_sales_status(lead.id, SalesStatus.NEW, "x", None, now)
+        with pytest.raises(LeadNotFound):
+            store.set_sales_status("01KCVY8Z4Q5M7T0V2W3X4Y9999", SalesStatus.WON, "x", None, now)
+
+    def test_closing_without_a_reply_leaves_no_time_to_first_reply(
+        self, store: Any, clock: Any
+    ) -> None:
+        lead, _ = self.take(store, clock)
+        closed = store.set_sales_status(lead.id, SalesStatus.NOT_RELEVANT, "x", "a" * 900, 1)
+        assert closed.first_reply_at is None and closed.follow_up_at is None
+        assert closed.history[0].note == "a" * 500
+
+    def test_assigning_records_the_owner_once(self, store: Any, clock: Any) -> None:
+        lead, _ = self.take(store, clock)
+        now = int(clock.now)
+        taken = store.assign(lead.id, "bo@example.com", "bo@example.com", now)
+        assert taken.owner == "bo@example.com" and taken.sales_status == SalesStatus.NEW
+        assert [(c.what, c.old, c.new) for c in taken.history] == [
+            ("owner", "anna@example.com", "bo@example.com")
+        ]
+        assert store.assign(lead.id, "bo@example.com", "admin", now + 1) == taken
+        assert taken.follow_up_at == lead.follow_up_at  # still new: the reminder stays due
+
+    def test_racing_clicks_change_the_status_once(self, store: Any, clock: Any) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        lead, _ = self.take(store, clock)
+        with ThreadPoolExecutor(6) as pool:
+            results = list(
+                pool.map(
+                    lambda n: store.set_sales_status(
+                        lead.id, SalesStatus.WON, f"s{n}@example.com", None, int(clock.now)
+                    ),
+                    range(6),
+                )
+            )
+        assert {r.sales_status for r in results} == {SalesStatus.WON}
+        assert len(store.get(lead.id).history) == 1

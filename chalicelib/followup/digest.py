@@ -4,10 +4,11 @@ DIGEST_EMAILS (else SALES_EMAILS) with
 * yesterday's leads (that day in that zone, spam left out): how many, by country, product
   and score;
 * every unanswered lead (sales status `new`), oldest first;
-* every lead whose sales email failed for good, and every chat alert given up on.
+* every lead whose sales email failed for good, and every chat alert given up on, while
+  the lead's sales status is still `new`.
 
 The last two are how no lead is lost silently: a lead stays in every digest until someone
-acts on it (answers it, resends or marks it).
+acts on it (resends it, or sets its status).
 
 Exactly once a day under racing or retried runs: the run that sends first claims the
 day's marker item with a conditional put (LeadsTable.claim_digest), and records it sent
@@ -26,7 +27,7 @@ from itertools import islice
 from typing import Any
 
 from chalicelib.leads.dynamodb import LeadsTable
-from chalicelib.leads.model import Lead
+from chalicelib.leads.model import Lead, SalesStatus
 from chalicelib.mail import Email, Mailer, MailError, Templates
 from chalicelib.settings import Settings, time_zone
 
@@ -113,13 +114,13 @@ def gather(table: LeadsTable, settings: Settings, now: float) -> Digest:
         digest.received += 1
         countries[lead.inquiry.country or NOT_GIVEN] += 1
         products[first_product(lead.inquiry.product) or NOT_GIVEN] += 1
-        scores[str(getattr(lead, "score", None) or NOT_GIVEN)] += 1
+        scores[lead.score or NOT_GIVEN] += 1
     digest.by_country = countries.most_common()
     digest.by_product = products.most_common()
     digest.by_score = sorted(scores.items())
     digest.unanswered, digest.unanswered_total = _first(table, table.unanswered())
-    digest.failed, digest.failed_total = _first(table, table.failed_notifications())
-    digest.failed_alerts, digest.failed_alerts_total = _first(table, table.failed_alerts())
+    digest.failed, digest.failed_total = _first(table, table.failed_notifications(), True)
+    digest.failed_alerts, digest.failed_alerts_total = _first(table, table.failed_alerts(), True)
     return digest
 
 
@@ -127,11 +128,16 @@ def first_product(product: str | None) -> str:
     return (product or "").split(",")[0].strip()[:80]
 
 
-def _first(table: LeadsTable, found: Iterator[tuple[str, int]]) -> tuple[list[Lead], int]:
-    """The oldest MAX_LISTED leads of a queue (ids are ULIDs: oldest first) and the count."""
+def _first(
+    table: LeadsTable, found: Iterator[tuple[str, int]], only_new: bool = False
+) -> tuple[list[Lead], int]:
+    """The oldest MAX_LISTED leads of a queue (ids are ULIDs: oldest first) and the count;
+    only_new: those sales has not acted on yet (a failure left behind by an answer is not
+    news)."""
     ids = sorted(lead_id for lead_id, _ in found)
-    leads = [lead for lead in (table.get(i) for i in islice(ids, MAX_LISTED)) if lead]
-    return leads, len(ids)
+    read = [lead for lead in (table.get(i) for i in islice(ids, MAX_LISTED)) if lead]
+    leads = [lead for lead in read if not only_new or lead.sales_status == SalesStatus.NEW]
+    return leads, len(ids) - (len(read) - len(leads))
 
 
 def digest_email(digest: Digest, settings: Settings, templates: Templates) -> Email:
@@ -178,6 +184,6 @@ def _row(lead: Lead, zone: datetime.tzinfo, now: datetime.datetime) -> dict[str,
         "age": f"{hours // 24} d {hours % 24} h" if hours >= 24 else f"{hours} h",
         "who": ", ".join(str(v) for v in (inquiry.name, inquiry.company, inquiry.country) if v),
         "what": what,
-        "owner": getattr(lead, "owner", None) or "",
+        "owner": lead.owner or "",
         "status": str(lead.status),
     }

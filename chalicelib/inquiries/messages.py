@@ -4,9 +4,10 @@ Each is rendered from a Lead."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from chalicelib.leads.model import Lead
+from chalicelib.leads.model import Inquiry, Lead
 from chalicelib.mail import Email, Templates
 from chalicelib.origins import url_on_allowed_origin
 from chalicelib.settings import RoutingRule, Settings
@@ -36,6 +37,18 @@ def recipients(
         if rule.match.lower() in value.lower():
             chosen.extend(address for address in rule.to if address not in chosen)
     return tuple(chosen) or default
+
+
+def owner_for(inquiry: Inquiry, lead_id: str, settings: Settings) -> str:
+    """Who owns a new lead: the first address of the first routing rule it matches, else
+    one of SALES_EMAILS chosen by the lead id (a hash of it: an even share without a
+    counter, so taking a lead costs no extra AWS call, and the same lead always gets the
+    same owner, also when its admission is retried)."""
+    for rule in settings.routing_rules:
+        if rule.match.lower() in str(getattr(inquiry, rule.field) or "").lower():
+            return rule.to[0]
+    digest = hashlib.sha256(lead_id.encode("ascii", "replace")).digest()
+    return settings.sales_emails[int.from_bytes(digest[:8], "big") % len(settings.sales_emails)]
 
 
 def sales_subject(lead: Lead) -> str:

@@ -26,6 +26,7 @@ from chalicelib.inquiries.email_check import mailbox_key
 from chalicelib.inquiries.messages import (
     acknowledgement,
     held_back_summary,
+    owner_for,
     plain_sales_notification,
     sales_notification,
 )
@@ -128,13 +129,16 @@ class InquiryService:
             captcha = self._captcha(submitted)
         now = self._clock()
         settings = self._settings
+        lead_id = self._new_id(now)
         lead = Lead.new(
             inquiry,
-            self._new_id(now),
+            lead_id,
             now,
             spam=spam,
             captcha=captcha,
             retention_days=settings.spam_retention_days if spam else settings.lead_retention_days,
+            owner=owner_for(inquiry, lead_id, settings),
+            follow_up_hours=settings.follow_up_hours,
         )
         admission = Admission(
             lead=lead,

@@ -28,6 +28,13 @@ request that took it, one retry worker, an admin's resend) may send its notifica
 retry_at doubles as the claim's lease, so an abandoned claim is retried. A lead over the
 per-address limit is stored with retry_pk=HELD and retry_at = the end of the hour, and the
 sweep mails all such leads in one summary. Every state change is a conditional write.
+
+Sales' side of a lead (model.py): sales_status, owner, history (a list of maps, appended),
+first_reply_at, score, score_reasons, follow_up_at (while new: when the next reminder is
+due), reminders_sent. An item written before these existed reads as new, unowned, unscored;
+one with the retired status contacted/closed reads as sent with sales status replied/lost.
+A sales change reads the lead, then writes on the condition that what it read still holds
+(so two clicks racing each other cannot both win, and the loser re-reads and re-decides).
 """
 
 from __future__ import annotations
@@ -43,7 +50,18 @@ from typing import Any
 from chalicelib.aws import error_code
 from chalicelib.dynamo import conditional_write, from_item, to_item
 from chalicelib.ids import id_floor
-from chalicelib.leads.model import INQUIRY_FIELDS, MARKS, Inquiry, Lead, Status
+from chalicelib.leads.model import (
+    INQUIRY_FIELDS,
+    LEGACY_STATUSES,
+    REPLIES,
+    Change,
+    Inquiry,
+    Lead,
+    SalesStatus,
+    Status,
+    check_transition,
+    one_line_note,
+)
 from chalicelib.leads.store import (
     ACK_INTERVAL_SECONDS,
     IDEMPOTENCY_SECONDS,
@@ -51,6 +69,7 @@ from chalicelib.leads.store import (
     Admission,
     Admitted,
     Duplicate,
+    LeadNotFound,
     Outcome,
     RateLimited,
     ReplayUnknown,
@@ -74,12 +93,7 @@ FOLLOW_UP_DONE = 10**11  # follow_up_at of a lead reminded and escalated: never 
 _CONTENTION_TRIES = 6
 _DAY = 86400
 _FOREVER = 2**62  # a retry_at later than any: the whole queue
-
-
-class LeadNotFound(LookupError):
-    def __init__(self, lead_id: str) -> None:
-        super().__init__(f"no lead with id {lead_id}")
-        self.lead_id = lead_id
+_APPEND_HISTORY = "history = list_append(if_not_exists(history, :empty), :changes)"
 
 
 class LeadBusy(RuntimeError):
@@ -110,16 +124,45 @@ class Filter:
 
     status: Status | None = None  # None: any
     spam: str = "exclude"  # exclude | include | only
+    sales_status: SalesStatus | None = None
+    owner: str | None = None
+    score: str | None = None
 
-    def expression(self) -> tuple[str, dict[str, Any]] | None:
-        """A FilterExpression on #status (or None): spam leads are status "spam"."""
+    def expression(self) -> tuple[str, dict[str, str], dict[str, Any]] | None:
+        """A FilterExpression (names, values), or None: spam leads are status "spam"."""
+        terms: list[str] = []
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
         if self.status is not None:
-            return "#status = :status", {":status": str(self.status)}
-        if self.spam == "only":
-            return "#status = :spam", {":spam": str(Status.SPAM)}
-        if self.spam == "exclude":
-            return "#status <> :spam", {":spam": str(Status.SPAM)}
-        return None
+            terms.append("#status = :status")
+            values[":status"] = str(self.status)
+        elif self.spam == "only":
+            terms.append("#status = :spam")
+            values[":spam"] = str(Status.SPAM)
+        elif self.spam == "exclude":
+            terms.append("#status <> :spam")
+            values[":spam"] = str(Status.SPAM)
+        if terms:
+            names["#status"] = "status"
+        if self.sales_status is not None:
+            # items stored before sales status existed: new, or a retired contacted/closed
+            older = [old for old, new in LEGACY_STATUSES.items() if new == self.sales_status]
+            legacy = "#status = :legacy" if older else ""
+            if self.sales_status == SalesStatus.NEW:
+                legacy = "NOT #status IN (:legacy0, :legacy1)"
+                values[":legacy0"], values[":legacy1"] = sorted(LEGACY_STATUSES)
+            elif older:
+                values[":legacy"] = older[0]
+            values[":sales"] = str(self.sales_status)
+            names.update({"#sales": "sales_status", "#status": "status"})
+            unset = f" OR (attribute_not_exists(#sales) AND {legacy})" if legacy else ""
+            terms.append(f"(#sales = :sales{unset})")
+        for name, value in (("owner", self.owner), ("score", self.score)):
+            if value is not None:
+                terms.append(f"#{name} = :{name}")
+                names[f"#{name}"] = name
+                values[f":{name}"] = value
+        return (" AND ".join(terms), names, values) if terms else None
 
 
 @dataclass
@@ -157,6 +200,8 @@ def lead_item(lead: Lead, queue: str = PENDING) -> dict[str, Any]:
         "status": str(lead.status),
         "spam": lead.spam,
         "notify_attempts": lead.notify_attempts,
+        "sales_status": str(lead.sales_status),
+        "reminders_sent": lead.reminders_sent,
         "list_pk": f"LEADS#{received[:7]}",
         "list_sk": lead.id,
         "email_pk": lead.inquiry.email.lower(),
@@ -170,6 +215,12 @@ def lead_item(lead: Lead, queue: str = PENDING) -> dict[str, Any]:
         "last_error": lead.last_error,
         "updated_at": lead.updated_at,
         "claim_token": lead.claim_token,
+        "owner": lead.owner,
+        "first_reply_at": lead.first_reply_at,
+        "score": lead.score,
+        "score_reasons": list(lead.score_reasons) or None,
+        "follow_up_at": lead.follow_up_at,
+        "history": [_change_item(change) for change in lead.history] or None,
     }
     item.update({k: v for k, v in optional.items() if v is not None})
     if lead.held_back:
@@ -183,11 +234,13 @@ def lead_item(lead: Lead, queue: str = PENDING) -> dict[str, Any]:
 def lead_of(row: dict[str, Any]) -> Lead:
     """A stored item (plain values) as a Lead."""
     values = {name: row[name] for name in INQUIRY_FIELDS if row.get(name) is not None}
+    status = str(row["status"])
+    sales_status = row.get("sales_status") or LEGACY_STATUSES.get(status, SalesStatus.NEW)
     return Lead(
         id=str(row["id"]),
         received_at=epoch_of(row.get("received_at")) or 0,
         inquiry=Inquiry(**values),
-        status=Status(row["status"]),
+        status=Status.SENT if status in LEGACY_STATUSES else Status(status),
         expires_at=int(row.get("expires_at", 0)),
         spam=bool(row.get("spam", False)),
         captcha=row.get("captcha"),
@@ -200,6 +253,31 @@ def lead_of(row: dict[str, Any]) -> Lead:
         updated_at=row.get("updated_at"),
         next_attempt_at=row.get("retry_at") if row.get("retry_pk") in (PENDING, HELD) else None,
         claim_token=row.get("claim_token"),
+        sales_status=SalesStatus(sales_status),
+        owner=row.get("owner"),
+        history=tuple(_change_of(change) for change in row.get("history") or ()),
+        first_reply_at=row.get("first_reply_at"),
+        score=row.get("score"),
+        score_reasons=tuple(row.get("score_reasons") or ()),
+        follow_up_at=row.get("follow_up_at"),
+        reminders_sent=int(row.get("reminders_sent", 0)),
+    )
+
+
+def _change_item(change: Change) -> dict[str, Any]:
+    item = {"at": change.at, "by": change.by, "what": change.what, "new": change.new}
+    item.update({k: v for k, v in (("old", change.old), ("note", change.note)) if v is not None})
+    return item
+
+
+def _change_of(item: dict[str, Any]) -> Change:
+    return Change(
+        at=int(item["at"]),
+        by=str(item["by"]),
+        what=str(item["what"]),
+        old=item.get("old"),
+        new=str(item["new"]),
+        note=item.get("note"),
     )
 
 
@@ -636,7 +714,7 @@ class LeadsTable:
         )
         return lead_of(from_item(response["Item"])) if "Item" in response else None
 
-    # ---- the admin's side: list, claim for a resend, mark, erase ----------------------
+    # ---- the admin's side: list, claim for a resend, erase ----------------------
 
     def find(self, lead_id: str) -> Lead:
         lead = self.get(lead_id)
@@ -666,8 +744,8 @@ class LeadsTable:
             condition = which.expression()
             if condition is not None:
                 args["FilterExpression"] = condition[0]
-                args["ExpressionAttributeNames"] = {"#status": "status"}
-                values.update(condition[1])
+                args["ExpressionAttributeNames"] = condition[1]
+                values.update(condition[2])
             args["ExpressionAttributeValues"] = to_item(values)
             for page in self._db.get_paginator("query").paginate(**args):
                 if tally is not None:
@@ -719,13 +797,8 @@ class LeadsTable:
             )
         else:
             raise NotResendable(
-                f"lead {lead_id} is {lead.status}: "
-                + (
-                    "nobody is emailed for spam"
-                    if lead.status == Status.SPAM
-                    else "sales has already handled it"
-                )
-                + "; only pending, failed or (with --force) sent leads are resent"
+                f"lead {lead_id} is {lead.status}: nobody is emailed for spam;"
+                " only pending, failed or (with --force) sent leads are resent"
             )
         values.update({":lease": lease, ":token": claim_token, ":seen": str(lead.status)})
         response = conditional_write(
@@ -745,37 +818,71 @@ class LeadsTable:
             )
         return lead_of(from_item(response["Attributes"]))
 
-    def mark(self, lead_id: str, status: Status, lead_retention_days: int) -> Lead:
-        """Set a lead's status to contacted or closed; returns the lead before the change.
+    def set_sales_status(
+        self, lead_id: str, status: SalesStatus, by: str, note: str | None, now: int
+    ) -> Lead:
+        """Change the lead's sales status; returns the lead after it. The same status again
+        is a no-op (a replayed click). Leaving new ends the reminders (follow_up_at goes);
+        the first reply stamps first_reply_at. Raises LeadNotFound, TransitionRefused."""
+        note = one_line_note(note)
+        for _ in range(_CONTENTION_TRIES):
+            lead = self.find(lead_id)
+            if lead.sales_status == status:
+                return lead
+            check_transition(lead.sales_status, status)
+            change = Change(now, by, "status", str(lead.sales_status), str(status), note)
+            sets = ["sales_status = :new"]
+            if status in REPLIES:
+                sets.append("first_reply_at = if_not_exists(first_reply_at, :now)")
+            changed = self._change(lead, "sales_status", str(status), change, sets)
+            if changed is not None:
+                return changed
+        raise Conflict(f"lead {lead_id} kept changing; run the command again")
 
-        A pending lead leaves the retry queue (sales has it in hand). A spam lead that
-        sales marks is evidently a real one: it is kept as long as other leads.
-        """
-        if status not in MARKS:
-            raise ValueError(f"status must be one of {', '.join(MARKS)}")
-        lead = self.find(lead_id)
-        if lead.status == status:
-            return lead
-        now = int(self._clock())
-        sets = ["#status = :status", "updated_at = :now"]
-        values: dict[str, Any] = {":status": str(status), ":now": now, ":seen": str(lead.status)}
-        if lead.status == Status.SPAM:
-            sets.append("expires_at = :expires")
-            values[":expires"] = max(lead.expires_at, lead.received_at + lead_retention_days * _DAY)
-        marked = conditional_write(
+    def assign(self, lead_id: str, owner: str, by: str, now: int) -> Lead:
+        """Make `owner` the lead's owner; returns the lead after it. The same owner again is
+        a no-op. Raises LeadNotFound."""
+        for _ in range(_CONTENTION_TRIES):
+            lead = self.find(lead_id)
+            if lead.owner == owner:
+                return lead
+            change = Change(now, by, "owner", lead.owner, owner)
+            changed = self._change(lead, "owner", owner, change, ["#attr = :new"])
+            if changed is not None:
+                return changed
+        raise Conflict(f"lead {lead_id} kept changing; run the command again")
+
+    def _change(
+        self, lead: Lead, attribute: str, new: str, change: Change, sets: list[str]
+    ) -> Lead | None:
+        """Write a sales change if `attribute` still holds what was read, appending it to
+        the history. The lead after it, or None when someone changed it first."""
+        seen = change.old
+        values: dict[str, Any] = {
+            ":new": new,
+            ":now": change.at,
+            ":changes": [_change_item(change)],
+            ":empty": [],
+        }
+        # Absent: never set (no owner), or an item stored before sales status existed
+        # (read as new or as its retired status's equivalent); every change sets it.
+        condition = "attribute_not_exists(#attr)"
+        if seen is not None:
+            condition += " OR #attr = :seen"
+            values[":seen"] = seen
+        sets = [*sets, "updated_at = :now", _APPEND_HISTORY]
+        remove = " REMOVE follow_up_at" if attribute == "sales_status" else ""
+        response = conditional_write(
             self._db.update_item,
             TableName=self._table,
-            Key=to_item(lead_key(lead_id)),
-            UpdateExpression=f"SET {', '.join(sets)} REMOVE retry_pk, retry_at, claim_token",
-            ConditionExpression="attribute_exists(pk) AND #status = :seen",
-            ExpressionAttributeNames={"#status": "status"},
+            Key=to_item(lead_key(lead.id)),
+            UpdateExpression=f"SET {', '.join(sets)}{remove}",
+            ConditionExpression=f"attribute_exists(pk) AND ({condition})",
+            ExpressionAttributeNames={"#attr": attribute},
             ExpressionAttributeValues=to_item(values),
+            ReturnValues="ALL_NEW",
         )
-        if marked is None:
-            raise Conflict(
-                f"lead {lead_id} changed while it was being marked; run the command again"
-            )
-        return lead
+        return None if response is None else lead_of(from_item(response["Attributes"]))
 
     def erase(self, addresses: set[str], dry_run: bool = False) -> Iterator[dict[str, Any]]:
         """Delete every lead stored under these (lower-case) addresses; yields id,

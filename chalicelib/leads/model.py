@@ -1,4 +1,5 @@
-"""A lead: what the visitor asked (Inquiry) and where its notification stands (Lead).
+"""A lead: what the visitor asked (Inquiry), where its notification stands (Lead.status)
+and where sales stands with it (Lead.sales_status, owner, history).
 
 Plain, typed values; nothing here knows DynamoDB (dynamodb.py maps a Lead to an item) or
 email (inquiries/messages.py renders a Lead).
@@ -24,11 +25,86 @@ class Status(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # every attempt failed; `manage.py leads resend` once SES is fixed
     SPAM = "spam"  # the honeypot was filled: kept a while, nobody emailed
-    CONTACTED = "contacted"  # set by sales (`leads mark`)
-    CLOSED = "closed"
 
 
-MARKS = (Status.CONTACTED, Status.CLOSED)
+# The notification statuses sales once set (`leads mark`), retired for SalesStatus: a stored
+# lead with one reads as sent (its email went out) with this sales status.
+LEGACY_STATUSES = {"contacted": "replied", "closed": "lost"}
+
+
+class SalesStatus(StrEnum):
+    """Where sales stands with a lead: new -> replied -> quoted -> won | lost, or
+    not_relevant. Separate from Status, which is only about the notification email."""
+
+    NEW = "new"
+    REPLIED = "replied"
+    QUOTED = "quoted"
+    WON = "won"
+    LOST = "lost"
+    NOT_RELEVANT = "not_relevant"
+
+
+# status -> the statuses it may change to. Forward along the pipeline (steps may be skipped);
+# a closed lead (won, lost, not_relevant) may be corrected or reopened; nothing goes back to
+# new (time to first reply and the reminders depend on that). A change to the same status
+# is an idempotent no-op, not a transition.
+_CLOSED = frozenset({SalesStatus.WON, SalesStatus.LOST, SalesStatus.NOT_RELEVANT})
+TRANSITIONS: dict[SalesStatus, frozenset[SalesStatus]] = {
+    SalesStatus.NEW: frozenset(SalesStatus) - {SalesStatus.NEW},
+    SalesStatus.REPLIED: frozenset({SalesStatus.QUOTED}) | _CLOSED,
+    SalesStatus.QUOTED: _CLOSED,
+    **{
+        closed: frozenset({SalesStatus.REPLIED, SalesStatus.QUOTED}) | _CLOSED for closed in _CLOSED
+    },
+}
+# Changing to one of these is sales answering the buyer: the first stamps first_reply_at.
+REPLIES = frozenset({SalesStatus.REPLIED, SalesStatus.QUOTED, SalesStatus.WON})
+MAX_NOTE = 500
+# The first-touch marketing source the site sends with an inquiry (Inquiry.source).
+SOURCE_FIELDS = (
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "gclid",
+    "referrer",
+    "landing_page",
+)
+
+
+class TransitionRefused(ValueError):
+    """The lead's sales status may not change to the one asked for (TRANSITIONS)."""
+
+
+def check_transition(current: SalesStatus, wanted: SalesStatus) -> None:
+    if wanted != current and wanted not in TRANSITIONS[current]:
+        allowed = ", ".join(sorted(TRANSITIONS[current])) or "nothing"
+        raise TransitionRefused(f"a lead that is {current} can change to {allowed}, not {wanted}")
+
+
+def one_line_note(note: str | None) -> str | None:
+    """A history note: one line, at most MAX_NOTE characters, None when empty."""
+    if note is None:
+        return None
+    text = " ".join(note.split())[:MAX_NOTE]
+    return text or None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of a lead's history: `what` (status or owner) went from `old` to `new`."""
+
+    at: int  # epoch seconds
+    by: str  # a sales address (action link) or the admin's name (manage.py)
+    what: str  # "status" | "owner"
+    old: str | None
+    new: str
+    note: str | None = None
+
+    def line(self) -> str:
+        text = f"{iso(self.at)} {self.by}: {self.what} {self.old or '-'} -> {self.new}"
+        return text + (f" ({self.note})" if self.note else "")
 
 
 @dataclass(frozen=True)
@@ -45,6 +121,7 @@ class Inquiry:
     product: str | None = None
     quantity: int | None = None
     page: str | None = None
+    source: dict[str, str] | None = None  # SOURCE_FIELDS the site sent (utm_*, referrer...)
     redirect: str | None = None  # where a form post goes next; not part of the lead
 
     def as_dict(self) -> dict[str, Any]:
@@ -77,6 +154,15 @@ class Lead:
     # In the retry queue until then; while claimed, the claim's lease ends then.
     next_attempt_at: int | None = None
     claim_token: str | None = None
+    # Sales' side (docs/architecture.md, "Sales follow-up").
+    sales_status: SalesStatus = SalesStatus.NEW
+    owner: str | None = None
+    history: tuple[Change, ...] = ()
+    first_reply_at: int | None = None
+    score: str | None = None  # A, B or C (chalicelib/leads/score.py)
+    score_reasons: tuple[str, ...] = ()
+    follow_up_at: int | None = None  # the next reminder is due then; only while new
+    reminders_sent: int = 0
 
     @classmethod
     def new(
@@ -88,8 +174,14 @@ class Lead:
         spam: bool,
         retention_days: int,
         captcha: str | None = None,
+        owner: str | None = None,
+        follow_up_hours: int = 24,
     ) -> Lead:
-        """A lead as taken: pending and claimed by the request taking it, or spam."""
+        """A lead as taken: pending and claimed by the request taking it, or spam; scored,
+        and (not spam) due for a follow-up reminder `follow_up_hours` after it came."""
+        from chalicelib.leads.score import score
+
+        grade, reasons = score(inquiry)
         return cls(
             id=lead_id,
             received_at=int(now),
@@ -100,7 +192,20 @@ class Lead:
             captcha=captcha,
             next_attempt_at=None if spam else int(now) + CLAIM_LEASE_SECONDS,
             claim_token=None if spam else new_claim_token(),
+            owner=None if spam else owner,
+            score=grade,
+            score_reasons=reasons,
+            follow_up_at=None if spam else int(now) + follow_up_hours * 3600,
         )
+
+    @property
+    def source(self) -> dict[str, str]:
+        return dict(self.inquiry.source or {})
+
+    @property
+    def time_to_first_reply(self) -> int | None:
+        """Seconds from receipt to sales' first reply, None before it."""
+        return None if self.first_reply_at is None else self.first_reply_at - self.received_at
 
     @property
     def received_iso(self) -> str:
@@ -108,9 +213,10 @@ class Lead:
 
     def record(self) -> dict[str, Any]:
         """The lead as an admin reads it (show, export): no protocol state, ISO times."""
-        times = ("notified_at", "updated_at", "expires_at", "next_attempt_at")
+        times = ("notified_at", "updated_at", "expires_at", "first_reply_at", "follow_up_at")
         row: dict[str, Any] = {"id": self.id, "received_at": self.received_iso}
         row["status"] = str(self.status)
+        row["sales_status"] = str(self.sales_status)
         row.update(self.inquiry.as_dict())
         for name in (
             "spam",
@@ -123,9 +229,19 @@ class Lead:
             "last_error",
             "updated_at",
             "expires_at",
+            "owner",
+            "score",
+            "first_reply_at",
+            "follow_up_at",
         ):
             value = getattr(self, name)
             if value is None or (name == "held_back" and not value):
                 continue
             row[name] = iso(value) if name in times else value
+        if self.score_reasons:
+            row["score_reasons"] = list(self.score_reasons)
+        if self.reminders_sent:
+            row["reminders_sent"] = self.reminders_sent
+        if self.history:
+            row["history"] = [change.line() for change in self.history]
         return row

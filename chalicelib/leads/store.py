@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from chalicelib.leads.model import Lead
+from chalicelib.leads.model import Lead, SalesStatus
 
 WINDOW_SECONDS = 3600  # rate limits count per clock hour
 ACK_INTERVAL_SECONDS = 3600  # at most one acknowledgement per mailbox per this
@@ -17,6 +17,12 @@ IDEMPOTENCY_SECONDS = 24 * 3600
 
 class StoreUnavailable(RuntimeError):
     """The store could not take the write (unreachable, throttled, erroring)."""
+
+
+class LeadNotFound(LookupError):
+    def __init__(self, lead_id: str) -> None:
+        super().__init__(f"no lead with id {lead_id}")
+        self.lead_id = lead_id
 
 
 class ReplayUnknown(RuntimeError):
@@ -101,3 +107,14 @@ class LeadStore(Protocol):
         ...
 
     def get(self, lead_id: str) -> Lead | None: ...
+
+    def set_sales_status(
+        self, lead_id: str, status: SalesStatus, by: str, note: str | None, now: int
+    ) -> Lead:
+        """Change the sales status (the same again: no-op); the lead after it. Raises
+        LeadNotFound (dynamodb.py) or TransitionRefused (model.py)."""
+        ...
+
+    def assign(self, lead_id: str, owner: str, by: str, now: int) -> Lead:
+        """Make `owner` the lead's owner (the same again: no-op); the lead after it."""
+        ...

@@ -67,7 +67,7 @@ def test_the_digest_reports_yesterday_and_every_lead_still_waiting_once_a_day(
     (digest,) = digests()
     assert digest["To"] == "boss@example.com"
     assert digest["Subject"] == "Leads digest 2026-11-18: 3 new, 5 unanswered, 2 FAILED"
-    text = body_of(digest, "plain")
+    text = body_of(digest, "plain").replace("\r\n", "\n")
     assert "3 new inquiries yesterday" in text
     assert "  2  Germany\n  1  China\n" in text
     assert "  2  Brake pads 04465-33450\n  1  Oil filter\n" in text

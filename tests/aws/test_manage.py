@@ -60,7 +60,9 @@ LEAF_COMMANDS = [
     ["leads", "retry"],
     ["leads", "remind"],
     ["leads", "digest"],
-    ["leads", "mark"],
+    ["leads", "set-status"],
+    ["leads", "assign"],
+    ["leads", "stats"],
     ["leads", "erase"],
 ]
 
@@ -152,10 +154,10 @@ def test_every_command_has_help_and_a_stage_option(manage: Any, command: list[st
     ("argv", "message"),
     [
         (["leads", "list", "--since", "yesterday"], "expected a day like 2026-01-31"),
-        (["leads", "list", "--status", "lost"], "invalid choice: 'lost'"),
+        (["leads", "list", "--status", "closed"], "invalid choice: 'closed'"),
         (["leads", "list", "--limit", "0"], "expected a positive whole number"),
         (["leads", "export", "--format", "xlsx"], "invalid choice: 'xlsx'"),
-        (["leads", "mark", "01JD3Q4Z8W6KQ9X2M5T7V0B1CE", "won"], "invalid choice: 'won'"),
+        (["leads", "set-status", "01JD3Q4Z8W6KQ9X2M5T7V0B1CE", "closed"], "invalid choice"),
         (["leads", "erase"], "the following arguments are required: --email"),
         (["news", "publish"], "the following arguments are required: FILE.md"),
         (["launch"], "invalid choice: 'launch'"),
@@ -568,7 +570,7 @@ def test_csv_export_opens_cleanly_in_excel_and_round_trips(
     text = raw.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
     assert [row["id"] for row in rows] == [second, first]
-    assert text.splitlines()[0].startswith("id,received_at,status,spam,name,email")
+    assert text.splitlines()[0].startswith("id,received_at,status,sales_status,owner,score,")
     assert text.count("id,received_at") == 1  # one header row
     by_id = {row["id"]: row for row in rows}
     assert by_id[first]["name"] == "张伟"
@@ -687,14 +689,11 @@ def test_resend_never_races_a_worker_holding_the_claim(dev: None, manage: Any) -
     assert stored(lead_id).claim_token == "worker"
 
 
-@pytest.mark.parametrize("status", ["spam", "contacted"])
-def test_resend_refuses_spam_and_handled_leads(dev: None, manage: Any, status: str) -> None:
-    lead_id = take(runtime(), 1, spam=status == "spam")
-    if status == "contacted":
-        manage("leads", "mark", lead_id, "contacted", "--stage", STAGE)
+def test_resend_refuses_spam(dev: None, manage: Any) -> None:
+    lead_id = take(runtime(), 1, spam=True)
     result = manage("leads", "resend", lead_id, "--force", "--stage", STAGE)
     assert result.code == 2
-    assert f"is {status}" in result.err
+    assert "is spam" in result.err
 
 
 def test_retry_sends_the_due_pending_leads_and_prints_the_report(dev: None, manage: Any) -> None:
@@ -713,43 +712,67 @@ def test_retry_sends_the_due_pending_leads_and_prints_the_report(dev: None, mana
     assert [m["X-Vigor-Lead-Id"] for m in sent_emails()] == [due]
 
 
-# ---- leads mark ---------------------------------------------------------------------
+# ---- leads set-status, assign, list filters, show, stats ------------------------------
 
 
-def test_mark_records_contacted_then_closed(dev: None, manage: Any) -> None:
+def test_set_status_records_each_change_and_show_prints_the_history(dev: None, manage: Any) -> None:
     lead_id = take(runtime(), 1)
-    result = manage("leads", "mark", lead_id, "contacted", "--stage", STAGE)
-    assert result.code == 0 and result.out.startswith(f"lead {lead_id}: sent -> contacted")
-    assert stored(lead_id).status == "contacted"
-    assert manage("leads", "mark", lead_id, "closed", "--stage", STAGE).code == 0
-    assert stored(lead_id).status == "closed"
-    again = manage("leads", "mark", lead_id, "closed", "--stage", STAGE)
-    assert again.code == 0 and "already closed" in again.out
+    result = manage("leads", "set-status", lead_id, "replied", "--note", "called", "--stage", STAGE)
+    assert result.code == 0 and result.out == f"lead {lead_id}: new -> replied\n"
+    again = manage("leads", "set-status", lead_id, "replied", "--stage", STAGE)
+    assert again.code == 0 and "already replied" in again.out
+    back = manage("leads", "set-status", lead_id, "new", "--stage", STAGE)
+    assert back.code == 2 and "replied can change to" in back.err
+    assert (
+        manage(
+            "leads", "assign", lead_id, "bo@vigorautomobile.com", "--by", "ann", "--stage", STAGE
+        ).code
+        == 0
+    )
+    shown = manage("leads", "show", lead_id, "--stage", STAGE).out
+    assert "sales_status: replied" in shown and "owner: bo@vigorautomobile.com" in shown
+    assert "status new -> replied (called)" in shown
+    assert "ann: owner sales@vigorautomobile.com -> bo@vigorautomobile.com" in shown
+    assert "score: " in shown and "part number given" in shown
+    bad = manage("leads", "assign", lead_id, "not an address", "--stage", STAGE)
+    assert bad.code == 2 and "OWNER must be an email address" in bad.err
 
 
-def test_marking_a_spam_lead_keeps_it_as_long_as_a_lead(dev: None, manage: Any) -> None:
-    lead_id = take(runtime(), 1, spam=True)
-    spam_expiry = stored(lead_id).expires_at
-    assert manage("leads", "mark", lead_id, "contacted", "--stage", STAGE).code == 0
-    lead = stored(lead_id)
-    assert lead.status == Status.CONTACTED
-    assert lead.expires_at == spam_expiry + (730 - 30) * DAY
-
-
-def test_marking_a_pending_lead_takes_it_out_of_the_retry_queue(dev: None, manage: Any) -> None:
-    ses_rejects_everything()
-    lead_id = take(runtime(clock=lambda: time.time() - 600), 1)
-    ses_accepts_again()
-    assert manage("leads", "mark", lead_id, "closed", "--stage", STAGE).code == 0
-    assert stored(lead_id).next_attempt_at is None
-    assert manage("leads", "retry", "--stage", STAGE).out.startswith("due: 0")
-    assert sent_emails() == []
-
-
-def test_marking_an_unknown_lead_is_an_error(dev: None, manage: Any) -> None:
-    result = manage("leads", "mark", "01JD3Q4Z8W6KQ9X2M5T7V0B1CE", "contacted", "--stage", STAGE)
+def test_set_status_of_an_unknown_lead_is_an_error(dev: None, manage: Any) -> None:
+    result = manage("leads", "set-status", "01JD3Q4Z8W6KQ9X2M5T7V0B1CE", "won", "--stage", STAGE)
     assert result.code == 2
     assert "no lead with id" in result.err
+
+
+def test_list_filters_by_sales_status_owner_and_score(dev: None, manage: Any) -> None:
+    rich = take(runtime(), 1, company="Autoteile Nord GmbH", quantity=200)  # A
+    poor = take(runtime(), 2, email="someone@qq.com", country=None, product="brakes")  # C
+    manage("leads", "set-status", rich, "quoted", "--stage", STAGE)
+    manage("leads", "assign", poor, "bo@vigorautomobile.com", "--stage", STAGE)
+
+    def listed(*argv: str) -> list[str]:
+        return lead_ids_in(manage("leads", "list", *argv, "--stage", STAGE).out)
+
+    assert listed("--status", "quoted") == [rich] and listed("--status", "new") == [poor]
+    assert listed("--score", "a") == [rich] and listed("--score", "C") == [poor]
+    assert listed("--owner", "bo@vigorautomobile.com") == [poor]
+    assert listed("--status", "sent", "--score", "A") == [rich]
+
+
+def test_stats_counts_statuses_and_the_median_time_to_first_reply(dev: None, manage: Any) -> None:
+    now = time.time()
+    first = take(runtime(clock=lambda: now - 7200), 1)
+    second = take(runtime(clock=lambda: now - 3600), 2, source={"utm_source": "google"})
+    take(runtime(), 3)
+    manage("leads", "set-status", first, "replied", "--stage", STAGE)  # after 2 h
+    manage("leads", "set-status", second, "won", "--stage", STAGE)  # after 1 h
+    result = manage("leads", "stats", "--days", "30", "--stage", STAGE)
+    assert result.code == 0
+    assert "leads: 3" in result.out
+    assert "  new: 1\n  replied: 1\n  quoted: 0\n  won: 1\n" in result.out
+    assert "median time to first reply: 1h 30m (2 replied)" in result.out
+    assert "by country:\n  Germany: 3" in result.out
+    assert "  direct: 2" in result.out and "  google: 1" in result.out
 
 
 # ---- leads erase --------------------------------------------------------------------

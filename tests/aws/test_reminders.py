@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 from chalicelib.followup.sweeps import reminders
+from chalicelib.leads.model import SalesStatus
 from tests.conftest import SALES, body_of, post_json, sent_emails
 from tests.data import BUYER
 
@@ -29,7 +30,7 @@ def test_reminders_then_one_escalation_and_an_answer_ends_them(
     api = make_client(ESCALATION_EMAILS="boss@example.com")
     unanswered = post_json(api, BUYER).json_body["id"]
     answered = post_json(api, {**BUYER, "email": "b@example.com"}).json_body["id"]
-    api.runtime.leads.set_sales_status(answered, "replied", by=SALES, now=int(clock()))
+    api.runtime.leads.set_sales_status(answered, SalesStatus.REPLIED, SALES, None, int(clock()))
     clock.advance(24 * HOUR - 60)
     reminders(api.runtime)
     assert follow_ups() == []
