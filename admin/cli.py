@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from admin import contact, leads, news, site_build
+from admin import contact, keys, leads, news, site_build
 from admin.command import CommandError, Register, add_command, stage_runtime, usage
 
 
@@ -91,7 +91,7 @@ def build_parser(extra_commands: Sequence[Register] = ()) -> argparse.ArgumentPa
     policy.add_argument("--write", action="store_true", help="write it to the policy file")
     policy.set_defaults(handler=_stage_policy)
 
-    for group in (news, contact, leads, site_build):
+    for group in (news, contact, leads, keys, site_build):
         group.register(commands)
     return parser
 

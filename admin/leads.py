@@ -296,6 +296,7 @@ def remind_leads(args: argparse.Namespace) -> int:
         runtime.settings,
         runtime.clock,
         dry_run=args.dry_run,
+        links=runtime.action_links,
     )
     if args.dry_run:
         for line in report.planned:

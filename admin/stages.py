@@ -177,18 +177,33 @@ def ssm_parameters(env: dict[str, str]) -> dict[str, str]:
 def _secret_statements(env: dict[str, str]) -> list[dict[str, Any]]:
     """Read the SSM parameters the settings name (SecureString with the account's default
     key, aws/ssm, whose key policy lets SSM decrypt for the account: no KMS grant)."""
+    from chalicelib.actions.keys import PREVIOUS_SUFFIX
+
+    def arn(parameter: str) -> str:
+        return f"arn:aws:ssm:*:*:parameter/{parameter.lstrip('/')}"
+
     parameters = ssm_parameters(env)
-    if not parameters:
-        return []
-    arns = [f"arn:aws:ssm:*:*:parameter/{p.lstrip('/')}" for p in parameters.values()]
-    return [
-        {
-            "Sid": "ReadSecretParameters",
-            "Effect": "Allow",
-            "Action": ["ssm:GetParameter"],
-            "Resource": sorted(arns),
-        }
-    ]
+    link_key = parameters.pop("ACTION_LINK_KEY", None)
+    statements = []
+    if parameters:
+        statements.append(
+            {
+                "Sid": "ReadSecretParameters",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter"],
+                "Resource": sorted(arn(p) for p in parameters.values()),
+            }
+        )
+    if link_key is not None:  # the current and the previous key, in one GetParameters
+        statements.append(
+            {
+                "Sid": "ReadActionLinkKeys",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameters"],
+                "Resource": [arn(link_key), arn(link_key + PREVIOUS_SUFFIX)],
+            }
+        )
+    return statements
 
 
 def grants(document: dict[str, Any]) -> set[tuple[str, str]]:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from chalice.app import Chalice, CloudWatchEvent, Rate, Request, Response
 
+from chalicelib.actions.routes import actions_blueprint
 from chalicelib.content.routes import content_blueprint
 from chalicelib.http import Cors, error_response, rewrite_chalice_error
 from chalicelib.inquiries.routes import inquiries_blueprint
@@ -35,6 +36,7 @@ def create_app(runtime: Runtime | None = None) -> Chalice:
     app.log.setLevel(logging.INFO)
     app.register_blueprint(content_blueprint(runtime))
     app.register_blueprint(inquiries_blueprint(runtime))
+    app.register_blueprint(actions_blueprint(runtime))
     cors = Cors(runtime.settings.allowed_origins)
     for path, methods in PUBLIC_PATHS.items():
         name = "preflight_" + "".join(ch if ch.isalnum() else "_" for ch in path)

@@ -20,6 +20,7 @@ from chalicelib.settings import Settings, SettingsError, ssm_parameter
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from chalicelib.actions.links import ActionLinks
     from chalicelib.alerts.webhooks import Webhook
     from chalicelib.content.repository import ContentRepository
     from chalicelib.inquiries.service import CaptchaVerifier, InquiryService
@@ -90,6 +91,7 @@ class Runtime:
             self.templates,
             clock=self.clock,
             verify_captcha=self._captcha_verifier(),
+            links=self.action_links,
         )
 
     def chat_webhooks(self) -> tuple[Webhook, ...] | None:
@@ -111,6 +113,20 @@ class Runtime:
     @cached_property
     def _chat_webhooks_text(self) -> Callable[[], str | None]:
         return self._ssm_secret(ssm_parameter(self.settings.chat_webhooks) or "")
+
+    @cached_property
+    def action_links(self) -> ActionLinks | None:
+        """Signs and checks the sales email's action links; None when they are off. The
+        key is read from SSM on first use (one GetParameters per container)."""
+        settings = self.settings
+        parameter = ssm_parameter(settings.action_link_key)
+        if parameter is None or settings.public_api_url is None:
+            return None
+        from chalicelib.actions.keys import KeyRing
+        from chalicelib.actions.links import ActionLinks
+
+        keys = KeyRing(lambda: self.clients.client("ssm"), parameter, self.clock)
+        return ActionLinks(settings.public_api_url, keys, self.clock)
 
     def check_email(self, address: str) -> str:
         from chalicelib.inquiries.email_check import normalized_email

@@ -19,7 +19,7 @@ _SIMPLE_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # "ssm:/vigor-leads/prod/turnstile-secret" (read once per function instance, when needed).
 SSM_PREFIX = "ssm:"
 _SSM_NAME = re.compile(r"^/?[A-Za-z0-9_.\-/]{1,1011}$")
-SECRET_SETTINGS = ("TURNSTILE_SECRET", "CHAT_WEBHOOKS")
+SECRET_SETTINGS = ("TURNSTILE_SECRET", "ACTION_LINK_KEY", "CHAT_WEBHOOKS")
 
 
 def ssm_parameter(value: str | None) -> str | None:
@@ -77,6 +77,10 @@ class Settings:
     digest_timezone: str = "Asia/Shanghai"
     digest_emails: tuple[str, ...] = ()  # none: SALES_EMAILS
     chat_webhooks: str | None = None  # ssm:/path of a JSON list (chalicelib/alerts/)
+    # The action links in the sales email: their key's SSM parameter (ssm:/path) and the
+    # API's public base URL they point to. Both set: links on; else the email has none.
+    action_link_key: str | None = None
+    public_api_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -109,6 +113,8 @@ class Settings:
             digest_timezone=reader.timezone("DIGEST_TIMEZONE", "Asia/Shanghai"),
             digest_emails=reader.addresses("DIGEST_EMAILS", required=False),
             chat_webhooks=reader.ssm_only("CHAT_WEBHOOKS"),
+            action_link_key=reader.ssm_only("ACTION_LINK_KEY"),
+            public_api_url=reader.base_url("PUBLIC_API_URL"),
         )
 
     @property
@@ -140,6 +146,36 @@ class _Reader:
             )
         return value
 
+    def ssm_only(self, name: str) -> str | None:
+        """An SSM parameter reference, ssm:/path/name (the value itself never in config).
+        The error does not quote the value: it would be the secret (a key, webhook URLs)."""
+        value = self.secret(name)
+        if value is not None and ssm_parameter(value) is None:
+            raise SettingsError(
+                f"{name} must name an SSM SecureString parameter as ssm:/path/name"
+                " (e.g. ssm:/vigor-leads/prod/action-link-key); the secret itself never goes"
+                " in config.json"
+            )
+        return value
+
+    def base_url(self, name: str) -> str | None:
+        value = self.optional(name)
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or not value.isascii()
+            or parts.query
+            or parts.fragment
+        ):
+            raise SettingsError(
+                f"{name} must be the API's public http(s) base URL, like"
+                f" https://abc123.execute-api.us-east-1.amazonaws.com/api, got {value!r}"
+            )
+        return value.rstrip("/")
+
     def boolean(self, name: str, default: bool) -> bool:
         value = self.optional(name)
         if value is None:
@@ -158,16 +194,6 @@ class _Reader:
         if not value.isdigit() or int(value) < 1:
             raise SettingsError(f"{name} must be a positive integer, got {value!r}")
         return int(value)
-
-    def ssm_only(self, name: str) -> str | None:
-        """A secret that must live in SSM (URLs with tokens): never in config.json."""
-        value = self.secret(name)
-        if value is not None and ssm_parameter(value) is None:
-            raise SettingsError(
-                f"{name} must name an SSM SecureString parameter as ssm:/path/name (it holds"
-                " webhook URLs and secrets, which stay out of config.json)"
-            )
-        return value
 
     def hour(self, name: str, default: int) -> int:
         value = self.optional(name)

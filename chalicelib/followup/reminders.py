@@ -19,12 +19,16 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from chalicelib.inquiries.messages import recipients, sales_notification
+from chalicelib.inquiries.messages import addressees, sales_notification
 from chalicelib.leads.dynamodb import FOLLOW_UP_DONE, LeadsTable
 from chalicelib.leads.model import Lead
 from chalicelib.mail import Email, Mailer, MailError, Templates
 from chalicelib.settings import Settings
+
+if TYPE_CHECKING:
+    from chalicelib.actions.links import ActionLinks
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 300  # a reminder SES refused is due again after this
@@ -48,6 +52,7 @@ def send_reminders(
     clock: Callable[[], float] = time.time,
     *,
     dry_run: bool = False,
+    links: ActionLinks | None = None,
     stop_at: float | None = None,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> ReminderReport:
@@ -60,23 +65,27 @@ def send_reminders(
         if lead is None or lead.follow_up_at != seen:
             report.taken_by_others += 1  # answered or reminded since the query
             continue
-        email, after = follow_up_email(lead, settings, templates, now)
+        emails, after = follow_up_emails(lead, settings, templates, now, links)
         if dry_run:
-            what = email.subject.split("]", 1)[0] + "]" if email else "no one to escalate to"
-            to = ", ".join(email.to) if email else "-"
+            what = emails[0].subject.split("]", 1)[0] + "]" if emails else "no one to escalate to"
+            to = ", ".join(address for email in emails for address in email.to) or "-"
             report.planned.append(f"{lead.id}  {what}  to {to}")
             continue
         count = lead.reminders_sent + 1
         if not table.claim_reminder(lead.id, seen, after, count):
             report.taken_by_others += 1
             continue
-        if email is None:
+        if not emails:
             continue
-        try:
-            mailer.send(email)
-        except MailError as exc:
+        sent = 0
+        for email in emails:
+            try:
+                mailer.send(email)
+                sent += 1
+            except MailError as exc:
+                log.warning("lead %s: a follow-up email not sent (%s)", lead.id, exc)
+        if not sent:  # give it back: due again shortly (a partial send counts as sent)
             report.not_sent += 1
-            log.warning("lead %s: reminder not sent (%s); due again shortly", lead.id, exc)
             table.release_reminder(lead.id, after, now + RETRY_SECONDS, lead.reminders_sent)
             continue
         if after == FOLLOW_UP_DONE:
@@ -88,30 +97,41 @@ def send_reminders(
     return report
 
 
-def follow_up_email(
-    lead: Lead, settings: Settings, templates: Templates, now: int
-) -> tuple[Email | None, int]:
-    """The lead's next follow-up (None: nobody to escalate to) and its next follow_up_at."""
+def follow_up_emails(
+    lead: Lead,
+    settings: Settings,
+    templates: Templates,
+    now: int,
+    links: ActionLinks | None = None,
+) -> tuple[list[Email], int]:
+    """The lead's next follow-up (no email: nobody to escalate to) and its next
+    follow_up_at. One email per recipient: the action links are signed for each."""
     hours = max(1, (now - lead.received_at) // 3600)
     if lead.reminders_sent < settings.max_reminders:
         number = lead.reminders_sent + 1
-        owner = (lead.owner,) if lead.owner else None
-        to = owner or recipients(lead, settings.sales_emails, settings.routing_rules)
+        to = addressees(lead, settings)
         banner = (
             f"Reminder {number} of {settings.max_reminders}: nobody has answered this inquiry"
             f" for {hours} hours. Reply to the buyer, then press an action below."
         )
         tag = f"[Reminder {number}/{settings.max_reminders}]"
-        email = sales_notification(lead, settings, templates, follow_up=(tag, banner, to))
-        return email, now + settings.follow_up_hours * 3600
-    if not settings.escalation_emails:
-        return None, FOLLOW_UP_DONE
-    whose = f" (owner: {lead.owner})" if lead.owner else ""
-    banner = (
-        f"Escalation: nobody has answered this inquiry for {hours} hours, after"
-        f" {settings.max_reminders} reminders{whose}. Please see that someone takes it."
-    )
-    to = settings.escalation_emails
-    return sales_notification(
-        lead, settings, templates, follow_up=("[Escalation]", banner, to)
-    ), FOLLOW_UP_DONE
+        after = now + settings.follow_up_hours * 3600
+    else:
+        to = settings.escalation_emails
+        whose = f" (owner: {lead.owner})" if lead.owner else ""
+        banner = (
+            f"Escalation: nobody has answered this inquiry for {hours} hours, after"
+            f" {settings.max_reminders} reminders{whose}. Please see that someone takes it."
+        )
+        tag, after = "[Escalation]", FOLLOW_UP_DONE
+    emails = [
+        sales_notification(
+            lead,
+            settings,
+            templates,
+            actions=links.for_recipient(lead.id, address) if links else None,
+            follow_up=(tag, banner, (address,)),
+        )
+        for address in to
+    ]
+    return emails, after

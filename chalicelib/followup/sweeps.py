@@ -49,6 +49,7 @@ def reminders(runtime: Runtime, stop_at: float | None = None) -> dict[str, int]:
         runtime.templates,
         runtime.settings,
         runtime.clock,
+        links=runtime.action_links,
         stop_at=stop_at,
     )
     return {

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from chalicelib.leads.model import Inquiry
+from chalicelib.leads.model import SOURCE_FIELDS, Inquiry
 from chalicelib.origins import ascii_url, url_on_allowed_origin
 
 MAX_BODY_BYTES = 64 * 1024
@@ -34,6 +34,10 @@ TEXT_FIELDS: dict[str, tuple[int, bool, bool]] = {
     "page": (2000, False, False),
     "locale": (20, False, False),
     "redirect": (2000, False, False),
+    # the first-touch source (Inquiry.source), flat as the site sends it
+    **{name: (200, False, False) for name in SOURCE_FIELDS},
+    "referrer": (2000, False, False),
+    "landing_page": (2000, False, False),
 }
 MAX_QUANTITY = 10_000_000
 LOCALES = ("en", "zh")
@@ -207,8 +211,12 @@ def validate(
             errors["email"] = str(exc)
     if "phone" in clean and not any(ch.isdigit() for ch in clean["phone"]):
         errors["phone"] = "must contain a phone number"
-    if "page" in clean and not _is_web_url(clean["page"]):
-        errors["page"] = "must be an http(s) URL"
+    for name in ("page", "referrer", "landing_page"):
+        if name in clean and not _is_web_url(clean[name]):
+            errors[name] = "must be an http(s) URL"
+    source = {name: clean.pop(name) for name in SOURCE_FIELDS if name in clean}
+    if source:
+        clean["source"] = source
     if "redirect" in clean:
         if url_on_allowed_origin(clean["redirect"], allowed_origins):
             clean["redirect"] = ascii_url(clean["redirect"])  # a Location header is ASCII

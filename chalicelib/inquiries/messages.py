@@ -52,10 +52,10 @@ def owner_for(inquiry: Inquiry, lead_id: str, settings: Settings) -> str:
 
 
 def sales_subject(lead: Lead) -> str:
-    """Who and what at a glance: name, company, country, product."""
+    """Who and what at a glance: the score, name, company, country, product."""
     inquiry = lead.inquiry
     who = ", ".join(str(v) for v in (inquiry.name, inquiry.company, inquiry.country) if v)
-    subject = f"Inquiry from {who}"
+    subject = (f"[{lead.score}] " if lead.score else "") + f"Inquiry from {who}"
     if inquiry.product:
         subject += f": {inquiry.product}"
         if inquiry.quantity:
@@ -80,15 +80,32 @@ def details_of(lead: Lead) -> list[tuple[str, Any]]:
     ]
 
 
+def source_line(lead: Lead) -> str:
+    """Where the buyer came from, in one line ("utm_source=google · gclid=…"); "" if unknown."""
+    return " · ".join(f"{name}={value}" for name, value in lead.source.items())
+
+
+def addressees(lead: Lead, settings: Settings) -> tuple[str, ...]:
+    """The lead's owner alone (the links in the email are signed for them: one SendEmail,
+    one set of links); a lead without one (stored before owners) as routing says."""
+    if lead.owner:
+        return (lead.owner,)
+    return recipients(lead, settings.sales_emails, settings.routing_rules)
+
+
 def sales_notification(
     lead: Lead,
     settings: Settings,
     templates: Templates,
     stored: bool = True,
+    actions: list[tuple[str, str]] | None = None,
     follow_up: tuple[str, str, tuple[str, ...]] | None = None,
 ) -> Email:
-    """The sales email; with follow_up (subject tag, banner, recipients) a reminder or an
-    escalation of it (chalicelib/followup/reminders.py): the same lead, the same actions."""
+    """`actions`: (action, signed URL) for the recipient (chalicelib/actions/links.py).
+    `follow_up` (subject tag, banner, recipients): a reminder or an escalation of the sales
+    email (chalicelib/followup/reminders.py): the same lead, the same actions."""
+    from chalicelib.actions.links import LABELS
+
     details = details_of(lead)
     subject = sales_subject(lead) if follow_up is None else f"{follow_up[0]} {sales_subject(lead)}"
     page = lead.inquiry.page
@@ -100,13 +117,16 @@ def sales_notification(
         # Only the site's own pages are links; any other URL is shown as text, so a
         # look-alike (https://www.site.com@evil.example/login) is never one click away.
         "page_is_ours": bool(page) and url_on_allowed_origin(str(page), settings.allowed_origins),
+        "score": lead.score or "",
+        "score_reasons": ", ".join(lead.score_reasons) or "none of the rules",
+        "source": source_line(lead),
+        "owner": lead.owner or "",
+        "actions": [(LABELS["en"][action], url) for action, url in actions or ()],
         "follow_up": follow_up[1] if follow_up else None,
     }
     return Email(
         sender=settings.sender_email,
-        to=follow_up[2]
-        if follow_up
-        else recipients(lead, settings.sales_emails, settings.routing_rules),
+        to=follow_up[2] if follow_up else addressees(lead, settings),
         subject=subject if stored else f"[NOT STORED] {subject}",
         text=templates.render("sales_notification.txt", **context),
         html=templates.render("sales_notification.html", **context),
@@ -134,7 +154,7 @@ def plain_sales_notification(lead: Lead, settings: Settings, stored: bool = True
     subject = f"Inquiry {lead.id} (plain copy)"
     return Email(
         sender=settings.sender_email,
-        to=recipients(lead, settings.sales_emails, settings.routing_rules),
+        to=addressees(lead, settings),
         subject=subject if stored else f"[NOT STORED] {subject}",
         text=text,
         html=None,

@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.inquiries.email_check import mailbox_key
 from chalicelib.inquiries.messages import (
@@ -44,6 +44,9 @@ from chalicelib.mail import Email, Mailer, MailError, Templates
 from chalicelib.metrics import emit
 from chalicelib.settings import Settings
 from chalicelib.times import iso
+
+if TYPE_CHECKING:
+    from chalicelib.actions.links import ActionLinks
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +104,7 @@ class InquiryService:
         new_id: Callable[[float], str] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         verify_captcha: CaptchaVerifier | None = None,
+        links: ActionLinks | None = None,
     ) -> None:
         from chalicelib.ids import new_id as default_new_id
 
@@ -112,6 +116,7 @@ class InquiryService:
         self._new_id = new_id or default_new_id
         self._monotonic = monotonic
         self._verify_captcha = verify_captcha
+        self._links = links
         self._fallback_used: dict[tuple[int, str], int] = {}
 
     def submit(self, inquiry: Inquiry, submitted: Submitted) -> str:
@@ -269,7 +274,13 @@ class InquiryService:
     def _sales_email(self, lead: Lead, stored: bool = True) -> Email:
         """The rich notification, or the plain one when the rich cannot be built."""
         try:
-            email = sales_notification(lead, self._settings, self._templates, stored=stored)
+            # The owner's own action links (signed for them); none for a lead not stored.
+            links = self._links
+            owner = lead.owner
+            actions = links.for_recipient(lead.id, owner) if links and owner and stored else []
+            email = sales_notification(
+                lead, self._settings, self._templates, stored=stored, actions=actions
+            )
             _ = email.raw  # build the MIME bytes now: a header problem shows here, not in SES
             return email
         except Exception as exc:

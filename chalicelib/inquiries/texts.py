@@ -25,6 +25,8 @@ FIELD_NAMES_ZH = {
     "page": "页面地址",
     "locale": "语言",
     "redirect": "跳转地址",
+    "referrer": "来源网址",
+    "landing_page": "着陆页",
     "cf-turnstile-response": "人机验证",
 }
 

@@ -87,7 +87,8 @@ def one_line_note(note: str | None) -> str | None:
     """A history note: one line, at most MAX_NOTE characters, None when empty."""
     if note is None:
         return None
-    text = " ".join(note.split())[:MAX_NOTE]
+    printable = "".join(ch if ch.isprintable() else " " for ch in note)
+    text = " ".join(printable.split())[:MAX_NOTE]
     return text or None
 
 

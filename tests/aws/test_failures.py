@@ -116,7 +116,7 @@ def test_dynamodb_down_still_emails_sales_and_answers_201(
     faults.heal()
     assert lead_items(settings) == []
     (message,) = sent_emails()
-    assert message["Subject"].startswith("[NOT STORED] Inquiry from Hans Müller")
+    assert message["Subject"].startswith("[NOT STORED] [A] Inquiry from Hans Müller")
     assert message["X-Vigor-Lead-Id"] == response.json_body["id"]
     assert "only copy of this lead" in message.get_body(("plain",)).get_content()
 

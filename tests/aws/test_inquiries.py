@@ -50,7 +50,7 @@ def test_json_inquiry_is_received_stored_and_emailed(api: Any, settings: Any) ->
     assert message["To"] == SALES
     assert message["Reply-To"].addresses[0] == Address("Hans Müller", addr_spec=BUYER["email"])
     assert message["Subject"] == (
-        "Inquiry from Hans Müller, Autoteile Nord GmbH, Germany: Brake pads 04465-33450 × 200"
+        "[A] Inquiry from Hans Müller, Autoteile Nord GmbH, Germany: Brake pads 04465-33450 × 200"
     )
     text, html = body_of(message, "plain"), body_of(message, "html")
     for value in [body["id"], "Autoteile Nord GmbH", "+49 40 1234567", "Delivery to Hamburg."]:
@@ -64,7 +64,7 @@ def test_non_ascii_headers_are_encoded_for_mail_clients(api: Any) -> None:
     raw = message.as_bytes()
     assert b"=?utf-8?" in raw  # RFC 2047 encoded words, not raw UTF-8 in headers
     assert message["Reply-To"].addresses[0].display_name == "张伟"
-    assert message["Subject"].startswith("Inquiry from 张伟, 上海汽配")
+    assert message["Subject"].startswith("[A] Inquiry from 张伟, 上海汽配")
 
 
 def test_html_in_fields_is_escaped_in_the_html_email(api: Any) -> None:
@@ -380,7 +380,7 @@ def test_long_non_ascii_name_keeps_its_spaces_in_headers(api: Any) -> None:
     assert post_json(api, {**BUYER, "name": name, "company": "采购部 Çelik"}).status_code == 201
     message = only_email()
     assert message["Reply-To"].addresses[0].display_name == name
-    assert message["Subject"].startswith(f"Inquiry from {name}, 采购部 Çelik")
+    assert message["Subject"].startswith(f"[A] Inquiry from {name}, 采购部 Çelik")
 
 
 @pytest.mark.parametrize("field", ["page", "redirect"])

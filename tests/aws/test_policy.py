@@ -95,6 +95,10 @@ def expected(stage: str) -> set[tuple[str, str]]:
         f"arn:aws:ses:*:*:configuration-set/{name_in_template('MailConfigurationSet', stage)}"
     )
     pairs |= {(action, arn) for action in ("ses:SendEmail", "ses:SendRawEmail") for arn in ses}
+    link_key = env.get("ACTION_LINK_KEY", "").removeprefix("ssm:")
+    if link_key:  # the action links' key and, during a rotation, the previous one
+        for name in (link_key, link_key + "-previous"):
+            pairs.add(("ssm:GetParameters", f"arn:aws:ssm:*:*:parameter{name}"))
     logs = f"arn:aws:logs:*:*:log-group:/aws/lambda/{CONFIG['app_name']}-{stage}*"
     pairs |= {(f"logs:{a}", logs) for a in ("CreateLogGroup", "CreateLogStream", "PutLogEvents")}
     return pairs

@@ -122,7 +122,7 @@ def test_valid_inquiry_shows_the_reference_and_sales_get_the_email(
 
     path, message = sales_email(outbox, lead_id, SALES)
     assert message["Subject"] == (
-        "Inquiry from Li Wei, Ningbo Parts Trading, Kenya: Door mirror 87910-0K010 × 200"
+        "[A] Inquiry from Li Wei, Ningbo Parts Trading, Kenya: Door mirror 87910-0K010 × 200"
     )
     reply_to = message["Reply-To"].addresses
     assert [(a.display_name, a.addr_spec) for a in reply_to] == [("Li Wei", email)]
@@ -270,7 +270,7 @@ def test_form_works_without_javascript(pages: Any, service: Any, outbox: Path) -
     expect(page.locator(".reference")).to_have_text(f"Your reference: {lead_id}")
     screenshot(page, "thanks")
     _, message = sales_email(outbox, lead_id, SALES)
-    assert message["Subject"] == "Inquiry from Li Wei: Wiper blade 85222-02190 × 50"
+    assert message["Subject"] == "[B] Inquiry from Li Wei: Wiper blade 85222-02190 × 50"
     assert message["Reply-To"].addresses[0].addr_spec == email
 
 

@@ -184,7 +184,7 @@ def test_a_site_page_and_a_long_cjk_name_stay_intact(mail_settings: Settings) ->
     message = read_back(raw)
     assert raw_header(message, "Reply-To").count("=?utf-8?") > 1
     assert display_name_as_clients_read(message, "Reply-To") == name
-    assert as_mail_clients_read(message, "Subject") == f"Inquiry from {name}"
+    assert as_mail_clients_read(message, "Subject") == f"[C] Inquiry from {name}"
 
 
 def test_deliverability_checks_share_one_caching_resolver(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -322,7 +322,8 @@ def test_an_accepted_inquiry_reaches_sales_intact(
     assert message["X-Vigor-Lead-Id"] == LEAD_ID
     built = sales_subject(lead_of(inquiry))
     assert str(message["Subject"]) == as_mail_clients_read(message, "Subject") == built
-    assert built.startswith(f"Inquiry from {inquiry.name}") or (
+    unscored = built.removeprefix(f"[{lead_of(inquiry).score}] ")
+    assert unscored.startswith(f"Inquiry from {inquiry.name}") or (
         len(built) == MAX_SUBJECT and built.endswith("…")
     )
     text, html = lines(part(message, "plain")), lines(part(message, "html"))
@@ -397,9 +398,8 @@ def test_a_long_non_ascii_name_keeps_its_spaces_in_the_headers(
 ) -> None:
     # CPython 3.11 folded this between two encoded-words in place of a space.
     name = "Łukasz Søren An Hans 采购部 采购部 Çelik Ørsted Søren"
-    message = read_back(
-        sales_notification(lead_of(accept(name=name)), mail_settings, templates).raw
-    )
-    assert as_mail_clients_read(message, "Subject") == f"Inquiry from {name}"
+    lead = lead_of(accept(name=name))
+    message = read_back(sales_notification(lead, mail_settings, templates).raw)
+    assert as_mail_clients_read(message, "Subject") == f"[{lead.score}] Inquiry from {name}"
     assert as_mail_clients_read(message, "Reply-To") == f"{name} <hans@example.com>"
     assert message["Reply-To"].addresses[0].display_name == name

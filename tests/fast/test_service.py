@@ -67,7 +67,7 @@ def world() -> World:
 def test_a_lead_is_stored_mailed_to_sales_and_acknowledged(world: World) -> None:
     lead_id = world.service.submit(HANS, VISITOR)
     (to_sales,) = world.mailer.to(SALES)
-    assert to_sales.subject == "Inquiry from Hans Müller: Brake pads × 200"
+    assert to_sales.subject == "[B] Inquiry from Hans Müller: Brake pads × 200"
     assert len(world.mailer.to("hans@example.com")) == 1
     lead = world.lead(lead_id)
     assert (lead.status, lead.ack, lead.notify_attempts) == (Status.SENT, "sent", 1)

@@ -1,0 +1,126 @@
+"""The action links in the sales email: what they may do, how they are made and checked.
+
+    {PUBLIC_API_URL}/leads/{lead id}/actions/{action}?to={recipient}&exp={epoch}&sig={sig}
+
+sig = HMAC-SHA256 (signing.py) over "lead id, action, recipient (lower case), expiry", one
+per line, with the current key (keys.py); checked against the current and the previous key.
+A link is the recipient's own: "take" makes them the owner, the history names them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from chalicelib.actions.keys import KeyRing
+from chalicelib.actions.signing import sign, verify
+from chalicelib.leads.model import SalesStatus
+
+LINK_DAYS = 30
+# action (the URL's last part) -> the sales status it sets; None: "take it" (assign to me)
+ACTIONS: dict[str, SalesStatus | None] = {
+    "replied": SalesStatus.REPLIED,
+    "quoted": SalesStatus.QUOTED,
+    "won": SalesStatus.WON,
+    "lost": SalesStatus.LOST,
+    "not_relevant": SalesStatus.NOT_RELEVANT,
+    "take": None,
+}
+LABELS = {
+    "en": {
+        "replied": "Replied",
+        "quoted": "Quoted",
+        "won": "Won",
+        "lost": "Lost",
+        "not_relevant": "Not relevant",
+        "take": "Take it",
+    },
+    "zh": {
+        "replied": "已回复",
+        "quoted": "已报价",
+        "won": "已成交",
+        "lost": "未成交",
+        "not_relevant": "无关",
+        "take": "我来跟进",
+    },
+}
+_SIGNATURE = re.compile(r"^[A-Za-z0-9_-]{43}\Z")
+
+
+class LinkRefused(Exception):
+    """Why a link cannot be used: HTTP status, error code, a sentence for sales."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def signed_text(lead_id: str, action: str, recipient: str, expires: int) -> str:
+    return f"{lead_id}\n{action}\n{recipient.lower()}\n{expires}"
+
+
+@dataclass(frozen=True)
+class Link:
+    lead_id: str
+    action: str
+    recipient: str
+    expires: int
+    signature: str
+
+
+class ActionLinks:
+    def __init__(self, base_url: str, keys: KeyRing, clock: Callable[[], float]) -> None:
+        self._base = base_url.rstrip("/")
+        self._keys = keys
+        self._clock = clock
+
+    def for_recipient(self, lead_id: str, recipient: str) -> list[tuple[str, str]]:
+        """(action, URL) of every action, signed for `recipient`; [] without a key (the
+        email then goes without links: a lead is never held up by SSM)."""
+        keys = self._keys.keys()
+        if keys is None:
+            return []
+        expires = int(self._clock()) + LINK_DAYS * 86400
+        links = []
+        for action in ACTIONS:
+            signature = sign(keys.current, signed_text(lead_id, action, recipient, expires))
+            query = urlencode({"to": recipient, "exp": expires, "sig": signature})
+            links.append((action, f"{self._base}/leads/{lead_id}/actions/{action}?{query}"))
+        return links
+
+    def check(self, lead_id: str, action: str, query: dict[str, str]) -> Link:
+        """The link, when it is genuine and current; raises LinkRefused."""
+        from chalicelib.ids import is_id
+
+        if action not in ACTIONS or not is_id(lead_id):
+            raise LinkRefused(404, "not_found", "There is no such action link.")
+        recipient, expires, signature = (query.get(k) or "" for k in ("to", "exp", "sig"))
+        if (
+            not recipient
+            or len(recipient) > 254
+            or not expires.isascii()
+            or not expires.isdigit()
+            or len(expires) > 12
+            or not _SIGNATURE.match(signature)
+        ):
+            raise LinkRefused(
+                400, "invalid_link", "This link is incomplete: open it from the email."
+            )
+        text = signed_text(lead_id, action, recipient, int(expires))
+        keys = self._keys.keys()
+        if keys is None:
+            raise LinkRefused(503, "service_unavailable", "Please try again in a minute.")
+        if not verify(keys.all(), text, signature):
+            # perhaps signed with a key rotated in since this container read its keys
+            fresh = self._keys.reread() and self._keys.keys()
+            if not fresh or not verify(fresh.all(), text, signature):
+                raise LinkRefused(403, "invalid_link", "This link is not valid: it was changed.")
+        if int(expires) < self._clock():
+            raise LinkRefused(
+                410, "link_expired", f"This link has expired (links last {LINK_DAYS} days)."
+            )
+        return Link(lead_id, action, recipient, int(expires), signature)

@@ -1,0 +1,106 @@
+"""The pages an action link shows (en/zh): the confirmation (GET: a form whose button
+POSTs to the same URL, no JavaScript), the result, and why a link cannot be used.
+
+Only what sales already saw in the email, and less: the reference, when the lead came, its
+score, sales status and owner; nothing the visitor typed. Every value is HTML-escaped."""
+
+from __future__ import annotations
+
+from html import escape
+
+from chalice.app import Response
+
+from chalicelib.actions.links import LABELS
+from chalicelib.inquiries import form_page
+from chalicelib.leads.model import MAX_NOTE, Lead
+
+TEXTS = {
+    "en": {
+        "confirm.status": "Mark lead {id} as “{action}”?",
+        "confirm.take": "Take lead {id}? You become its owner.",
+        "note": "Note (optional, one line)",
+        "done.status": "Lead {id} is now “{status}”.",
+        "done.take": "Lead {id} is yours now.",
+        "reference": "Reference",
+        "received": "Received (UTC)",
+        "score": "Score",
+        "status": "Sales status",
+        "owner": "Owner",
+        "refused": "This link cannot be used",
+        "hint": "The lead itself is safe: `manage.py leads show {id}` shows it.",
+    },
+    "zh": {
+        "confirm.status": "将询价 {id} 标记为“{action}”？",
+        "confirm.take": "由您跟进询价 {id}？您将成为负责人。",
+        "note": "备注（选填，一行）",
+        "done.status": "询价 {id} 现在是“{status}”。",
+        "done.take": "询价 {id} 现在由您负责。",
+        "reference": "编号",
+        "received": "收到时间（UTC）",
+        "score": "评分",
+        "status": "销售状态",
+        "owner": "负责人",
+        "refused": "此链接无法使用",
+        "hint": "询价本身不受影响：`manage.py leads show {id}` 可查看。",
+    },
+}
+STATUS_LABELS = {
+    "en": {"new": "New", **LABELS["en"]},
+    "zh": {"new": "新询价", **LABELS["zh"]},
+}
+
+
+def _facts(lead: Lead, locale: str) -> str:
+    t = TEXTS[locale]
+    rows = (
+        (t["reference"], lead.id),
+        (t["received"], lead.received_iso.replace("T", " ").rstrip("Z")),
+        (t["score"], lead.score or "-"),
+        (t["status"], STATUS_LABELS[locale].get(lead.sales_status, lead.sales_status)),
+        (t["owner"], lead.owner or "-"),
+    )
+    cells = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in rows)
+    return f"<dl>{cells}</dl>"
+
+
+def confirm_page(lead: Lead, action: str, locale: str) -> Response:
+    t = TEXTS[locale]
+    label = LABELS[locale][action]
+    key = "confirm.take" if action == "take" else "confirm.status"
+    title = t[key].format(id=lead.id, action=label)
+    note = (
+        ""
+        if action == "take"
+        else f'<p><label for="note">{escape(t["note"])}</label><br>'
+        f'<input id="note" name="note" maxlength="{MAX_NOTE}" size="40"></p>'
+    )
+    # No action attribute: the form posts to this very URL, query (the signed link) included.
+    body = (
+        f"<h1>{escape(title)}</h1>{_facts(lead, locale)}"
+        f'<form method="post">{note}<p><button type="submit">{escape(label)}</button></p></form>'
+    )
+    return form_page._page(200, locale, title, body, _private())
+
+
+def done_page(lead: Lead, action: str, locale: str) -> Response:
+    t = TEXTS[locale]
+    status = STATUS_LABELS[locale].get(lead.sales_status, lead.sales_status)
+    key = "done.take" if action == "take" else "done.status"
+    title = t[key].format(id=lead.id, status=status)
+    body = f'<h1>{escape(title)}</h1><div role="status">{_facts(lead, locale)}</div>'
+    return form_page._page(200, locale, title, body, _private())
+
+
+def refused_page(status: int, message: str, locale: str, lead_id: str | None) -> Response:
+    t = TEXTS[locale]
+    hint = f"<p>{escape(t['hint'].format(id=lead_id))}</p>" if lead_id else ""
+    body = (
+        f"<h1>{escape(t['refused'])}</h1>"
+        f'<div class="alert" role="alert"><p>{escape(message)}</p></div>{hint}'
+    )
+    return form_page._page(status, locale, t["refused"], body, _private())
+
+
+def _private() -> dict[str, str]:
+    """The URL carries the signature: never sent on as a Referer, never indexed."""
+    return {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}

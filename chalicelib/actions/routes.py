@@ -1,0 +1,177 @@
+"""GET and POST /leads/{lead_id}/actions/{action}: the action links of the sales email.
+
+GET never changes anything (mail scanners and link previews open links): it shows the
+confirmation page, whose button POSTs to the same URL. The POST applies the action,
+idempotently, and answers with the lead's state: a page, or JSON for Accept:
+application/json. A POST must come from that page (an Origin of the API's own host) or
+from no browser at all (no Origin): a page elsewhere cannot make a salesperson's browser
+act (CSRF). Without an HTML Accept every answer, refusals included, is JSON.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalice.app import Blueprint, Request, Response
+
+if TYPE_CHECKING:
+    from chalicelib.actions.links import Link
+    from chalicelib.leads.model import Lead
+    from chalicelib.runtime import Runtime
+
+PATH = "/leads/{lead_id}/actions/{action}"
+# An HTML form posts urlencoded; an API client may post JSON (the body is not needed).
+POST_TYPES = ["application/x-www-form-urlencoded", "application/json"]
+
+
+def actions_blueprint(runtime: Runtime) -> Blueprint:
+    routes = Blueprint(__name__)
+
+    @routes.route(PATH, methods=["GET"], name="action_confirm")
+    def confirm(lead_id: str, action: str) -> Response:
+        return handle(runtime, routes.current_request, lead_id, action, apply=False)
+
+    @routes.route(PATH, methods=["POST"], name="action_apply", content_types=POST_TYPES)
+    def apply(lead_id: str, action: str) -> Response:
+        return handle(runtime, routes.current_request, lead_id, action, apply=True)
+
+    return routes
+
+
+def handle(runtime: Runtime, request: Request, lead_id: str, action: str, apply: bool) -> Response:
+    from chalicelib.actions.links import LinkRefused
+
+    html = _wants_html(request)
+    locale = _locale(request.headers.get("Accept-Language"))
+    try:
+        links = runtime.action_links
+        if links is None:
+            raise LinkRefused(404, "not_found", "Action links are not enabled on this service.")
+        if apply and not _same_origin(request):
+            raise LinkRefused(403, "origin_not_allowed", "Use the button on the link's own page.")
+        link = links.check(lead_id, action, dict(request.query_params or {}))
+        lead = _act(runtime, link, request) if apply else _lead_for(runtime, link)
+    except Exception as exc:
+        refusal = _refusal(exc)
+        if refusal is None:
+            raise
+        if not html:
+            from chalicelib.http import error_response
+
+            extra = {"Retry-After": "60"} if refusal.status == 503 else None
+            return error_response(refusal.status, refusal.code, refusal.message, headers=extra)
+        from chalicelib.actions.pages import refused_page
+
+        known = lead_id if refusal.status not in (400, 404) else None
+        return refused_page(refusal.status, refusal.message, locale or "en", known)
+    locale = locale or (lead.inquiry.locale if lead.inquiry.locale in ("en", "zh") else "en")
+    if not apply:
+        from chalicelib.actions.pages import confirm_page
+
+        return confirm_page(lead, action, locale)
+    if html:
+        from chalicelib.actions.pages import done_page
+
+        return done_page(lead, action, locale)
+    from chalicelib.http import json_response
+
+    body = {"id": lead.id, "sales_status": str(lead.sales_status), "owner": lead.owner}
+    return json_response(body, 200, {"Cache-Control": "no-store"})
+
+
+def _lead_for(runtime: Runtime, link: Link) -> Lead:
+    """The link's lead, when the link's recipient may act on it."""
+    from chalicelib.actions.links import LinkRefused
+
+    lead = runtime.leads.get(link.lead_id)
+    if lead is None:
+        raise LinkRefused(404, "not_found", "This lead no longer exists (it was erased).")
+    if not _may_act(runtime, link.recipient, lead):
+        raise _wrong_recipient()
+    return lead
+
+
+def _act(runtime: Runtime, link: Link, request: Request) -> Lead:
+    from chalicelib.actions.links import ACTIONS
+
+    if not _may_act(runtime, link.recipient, None):
+        _lead_for(runtime, link)  # the lead's owner may act too (assigned by hand)
+    now = int(runtime.clock())
+    recipient = link.recipient.lower()
+    status = ACTIONS[link.action]
+    if status is None:
+        return runtime.leads.assign(link.lead_id, recipient, recipient, now)
+    return runtime.leads.set_sales_status(link.lead_id, status, recipient, _note(request), now)
+
+
+def _may_act(runtime: Runtime, recipient: str, lead: Lead | None) -> bool:
+    """A link works for whoever the service mails leads to, and for the lead's owner."""
+    settings = runtime.settings
+    team = {a.lower() for a in settings.sales_emails}
+    team |= {a.lower() for rule in settings.routing_rules for a in rule.to}
+    if lead is not None and lead.owner:
+        team.add(lead.owner.lower())
+    return recipient.lower() in team
+
+
+def _wrong_recipient() -> Exception:
+    from chalicelib.actions.links import LinkRefused
+
+    return LinkRefused(
+        403,
+        "wrong_recipient",
+        "This link was made for an address that no longer handles this lead.",
+    )
+
+
+def _refusal(exc: Exception) -> Any:
+    """The LinkRefused for each way an action is refused; None: not a refusal."""
+    from chalicelib.actions.links import LinkRefused
+    from chalicelib.leads.model import TransitionRefused
+    from chalicelib.leads.store import LeadNotFound
+
+    if isinstance(exc, LinkRefused):
+        return exc
+    if isinstance(exc, LeadNotFound):
+        return LinkRefused(404, "not_found", "This lead no longer exists (it was erased).")
+    if isinstance(exc, TransitionRefused):
+        return LinkRefused(409, "transition_refused", f"Not changed: {exc}.")
+    return None
+
+
+def _note(request: Request) -> str | None:
+    """The optional note of the confirmation form (urlencoded body)."""
+    from urllib.parse import parse_qsl
+
+    if not (request.headers.get("Content-Type") or "").startswith("application/x-www-form"):
+        return None
+    body = request.raw_body
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+    values = dict(parse_qsl(text[:4096], keep_blank_values=True))
+    return values.get("note")
+
+
+def _same_origin(request: Request) -> bool:
+    """No Origin (not a browser), or the API's own: the confirmation page."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    from chalicelib.inquiries.routes import _own_origin
+
+    return _own_origin(origin, request.headers.get("Host"))
+
+
+def _wants_html(request: Request) -> bool:
+    accept = (request.headers.get("Accept") or "").lower()
+    return "text/html" in accept and "application/json" not in accept
+
+
+def _locale(accept_language: str | None) -> str | None:
+    """en or zh when Accept-Language names one of them, else None (the lead's then)."""
+    from chalicelib.inquiries.fields import locale_from_accept_language
+
+    if not accept_language or not any(
+        tag.strip().lower()[:2] in ("en", "zh") for tag in accept_language.split(",")
+    ):
+        return None
+    return locale_from_accept_language(accept_language)
