@@ -7,9 +7,12 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import boto3
+
+from chalicelib.actions.keys import new_key
 from chalicelib.followup.sweeps import reminders
 from chalicelib.leads.model import SalesStatus
-from tests.conftest import SALES, body_of, post_json, sent_emails
+from tests.conftest import REGION, SALES, body_of, post_json, sent_emails
 from tests.data import BUYER
 
 HOUR = 3600
@@ -27,7 +30,14 @@ def follow_ups() -> list[tuple[str, str]]:
 def test_reminders_then_one_escalation_and_an_answer_ends_them(
     make_client: Any, clock: Any
 ) -> None:
-    api = make_client(ESCALATION_EMAILS="boss@example.com")
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name="/t/link-key", Value=new_key(), Type="SecureString"
+    )
+    api = make_client(
+        ESCALATION_EMAILS="boss@example.com",
+        ACTION_LINK_KEY="ssm:/t/link-key",
+        PUBLIC_API_URL="https://api.example.com/api",
+    )
     unanswered = post_json(api, BUYER).json_body["id"]
     answered = post_json(api, {**BUYER, "email": "b@example.com"}).json_body["id"]
     api.runtime.leads.set_sales_status(answered, SalesStatus.REPLIED, SALES, None, int(clock()))
@@ -43,6 +53,8 @@ def test_reminders_then_one_escalation_and_an_answer_ends_them(
         first, "plain"
     )
     assert unanswered in first["X-Vigor-Lead-Id"]
+    owner_link = f"/leads/{unanswered}/actions/replied?to=sales%40vigorautomobile.com&exp="
+    assert owner_link in body_of(first, "plain")  # the sales email's actions, the owner's
     for _ in range(3):
         clock.advance(24 * HOUR)
         reminders(api.runtime)
@@ -53,7 +65,9 @@ def test_reminders_then_one_escalation_and_an_answer_ends_them(
         ("[Reminder 2/2]", SALES),
         ("[Escalation]", "boss@example.com"),
     ]
-    assert "after 2 reminders (owner: " in body_of(sent_emails()[-1], "plain")
+    escalation = body_of(sent_emails()[-1], "plain")
+    assert "after 2 reminders (owner: " in escalation
+    assert f"/leads/{unanswered}/actions/take?to=boss%40example.com&exp=" in escalation
     # Escalated, still unanswered: in the digest's list until its status changes.
     assert [lead for lead, _ in api.runtime.leads.unanswered()] == [unanswered]
 
