@@ -944,5 +944,5 @@ def test_remind_and_digest_run_the_sweeps_now_and_dry_run_sends_and_claims_nothi
     assert "sent to sales@" in manage("leads", "digest", "--stage", STAGE).out
     assert "was sent already" in manage("leads", "digest", "--stage", STAGE).out
     subjects = [str(m["Subject"]) for m in sent_emails()[1:]]
-    assert subjects[0].startswith("[Reminder 1/2] Inquiry from Buyer 0")
+    assert subjects[0].startswith("[Reminder 1/2] [B] Inquiry from Buyer 0")
     assert subjects[1].startswith("Leads digest ") and len(subjects) == 2
