@@ -24,12 +24,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.leads.dynamodb import LeadsTable
 from chalicelib.leads.model import Lead, SalesStatus
 from chalicelib.mail import Email, Mailer, MailError, Templates
 from chalicelib.settings import Settings, time_zone
+
+if TYPE_CHECKING:
+    from chalicelib.leads.dynamodb import LeadsTable
 
 log = logging.getLogger(__name__)
 MAX_LISTED = 50  # leads per section; the rest are counted
