@@ -112,10 +112,19 @@ class LocalService:
             Settings.from_env(settings_env), AwsClients(session), clock=clock
         )
         if not options.use_aws:  # an emulator starts empty: build and fill it like prod
+            from admin.keys import ensure_link_key
+            from chalicelib.settings import ssm_parameter
+
             deploy_stack(session.client("cloudformation"), LOCAL_STAGE)
             verify_sender(runtime.clients.sesv2(), runtime.settings.sender_email)
             load_seed(runtime.content)
+            link_key = ssm_parameter(runtime.settings.action_link_key)
+            if link_key is not None:  # as `provision` creates it
+                ensure_link_key(runtime.clients.client("ssm"), link_key)
         self._serve_api(runtime)
+        if runtime.settings.public_api_url is None:  # the action links point here
+            settings_env["PUBLIC_API_URL"] = self.api_url
+            runtime.settings = Settings.from_env(settings_env)
         self.build_site()
         self._start_retry_loop(runtime)
         return self
@@ -160,6 +169,7 @@ class LocalService:
             "SALES_EMAILS": "sales@vigorautomobile.com",
             "AUTOREPLY_ENABLED": "true",
             "OUTBOX_DIR": str(self.options.outbox),
+            "ACTION_LINK_KEY": f"ssm:/vigor-leads/{LOCAL_STAGE}/action-link-key",
         }
         env.update(self.options.env)
         if self.options.use_aws:  # the stage's settings, but the local demo site may call it

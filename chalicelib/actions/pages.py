@@ -103,4 +103,5 @@ def refused_page(status: int, message: str, locale: str, lead_id: str | None) ->
 
 def _private() -> dict[str, str]:
     """The URL carries the signature: never sent on as a Referer, never indexed."""
-    return {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
+    # (same-origin, not no-referrer: with no-referrer browsers send the form post "Origin: null")
+    return {"Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex"}

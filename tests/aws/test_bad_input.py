@@ -1,6 +1,7 @@
 """A corpus of bad input for every route: GET /contact, /news/categories, /news (every query
-parameter), /news/{slug}, the OPTIONS preflights and POST /inquiries (JSON and form bodies,
-and the headers Content-Type, Accept-Language, Idempotency-Key, Origin, If-None-Match).
+parameter), /news/{slug}, the OPTIONS preflights, POST /inquiries (JSON and form bodies,
+and the headers Content-Type, Accept-Language, Idempotency-Key, Origin, If-None-Match) and
+the action links GET/POST /leads/{lead_id}/actions/{action}.
 
 Whatever arrives, the answer is a success or a 4xx that openapi.yaml documents for that route,
 in the one error shape {"error": {"code", "message"[, "fields"]}} with a code that fits the
@@ -55,6 +56,8 @@ FORM = "application/x-www-form-urlencoded"
 GOOD = {"name": "Hans Müller", "email": "hans@example.com", "message": "Quote 200 brake pads."}
 HIGH_LIMITS = {"RATE_LIMIT_PER_IP_PER_HOUR": "100000", "RATE_LIMIT_PER_EMAIL_PER_HOUR": "100000"}
 ERROR_CODE = re.compile(r"^[a-z][a-z_]*\Z")
+LINK_KEY = "/vigor-leads/test/action-link-key"
+ACTION_LINKS_ON = {"ACTION_LINK_KEY": f"ssm:{LINK_KEY}", "PUBLIC_API_URL": "https://api.example"}
 ALLOWED_ORIGIN = SITE
 
 
@@ -1450,7 +1453,73 @@ BODIES = [
         ("with a BOM", "\ufeff" + urlencode(GOOD), None),
     ]
 ]
+# The sales email's action links: whatever is changed or missing, a clear 4xx, no change.
+ACTION = "/leads/01KCVY8Z4Q5M7T0V2W3X4Y0001/actions"
+GOOD_LINK = f"to=sales%40vigorautomobile.com&exp=1900000000&sig={'A' * 43}"
+ACTION_LINKS = (
+    [
+        Case(
+            f"{method} action link {label}",
+            method,
+            path,
+            headers={"Accept": "application/json", **headers},
+            expect=expect,
+        )
+        for method in ("GET", "POST")
+        for label, path, headers, expect in [
+            ("without a query", f"{ACTION}/won", {}, 400),
+            ("without sig", f"{ACTION}/won?to=a%40b.com&exp=1900000000", {}, 400),
+            ("with a short sig", f"{ACTION}/won?to=a%40b.com&exp=1900000000&sig=abc", {}, 400),
+            (
+                "with exp not a number",
+                f"{ACTION}/won?to=a%40b.com&exp=soon&sig={'A' * 43}",
+                {},
+                400,
+            ),
+            (
+                "with exp in Arabic digits",
+                f"{ACTION}/won?to=a%40b.com&exp=%D9%A3&sig={'A' * 43}",
+                {},
+                400,
+            ),
+            (
+                "with a 300-char recipient",
+                f"{ACTION}/won?to={'a' * 300}&exp=1&sig={'A' * 43}",
+                {},
+                400,
+            ),
+            ("with a forged sig", f"{ACTION}/won?{GOOD_LINK}", {}, 403),
+            ("for an unknown action", f"{ACTION}/sold?{GOOD_LINK}", {}, 404),
+            ("for a lead id that is none", f"/leads/{'x' * 300}/actions/won?{GOOD_LINK}", {}, 404),
+            ("for a lowercase lead id", f"/leads/{'a' * 26}/actions/won?{GOOD_LINK}", {}, 404),
+            ("with an encoded slash", f"/leads/..%2F..%2Fx/actions/won?{GOOD_LINK}", {}, 404),
+            ("with control characters", f"{ACTION}/won?to=%00%0d%0a&exp=1&sig={'A' * 43}", {}, 403),
+            (
+                "from a foreign page",
+                f"{ACTION}/won?{GOOD_LINK}",
+                {"Origin": "https://evil.example"},
+                None,
+            ),
+            ("from a sandboxed page", f"{ACTION}/won?{GOOD_LINK}", {"Origin": "null"}, None),
+        ]
+    ]
+    + [
+        Case(f"{method} action link", method, f"{ACTION}/won?{GOOD_LINK}", expect=405)
+        for method in ("PUT", "PATCH", "DELETE")
+    ]
+    + [
+        Case(
+            "POST action link as XML",
+            "POST",
+            f"{ACTION}/won?{GOOD_LINK}",
+            b"<x/>",
+            {"Content-Type": "application/xml"},
+            expect=415,
+        )
+    ]
+)
 GENERATED = {
+    "action links": ACTION_LINKS,
     "slugs": SLUGS,
     "categories": CATEGORIES,
     "cursors": CURSORS,
@@ -1503,7 +1572,10 @@ def stack() -> Iterator[Stack]:
         with mock_aws(), cheap_transaction_rollback():  # (moto's own copies whole tables)
             deploy_stack(boto3.client("cloudformation", region_name=REGION), STAGE)
             verify_sender(boto3.client("sesv2", region_name=REGION), SENDER)
-            settings = Settings.from_env(settings_env(**HIGH_LIMITS))
+            from admin.keys import ensure_link_key
+
+            ensure_link_key(boto3.client("ssm", region_name=REGION), LINK_KEY)
+            settings = Settings.from_env(settings_env(**HIGH_LIMITS, **ACTION_LINKS_ON))
             db = boto3.client("dynamodb", region_name=REGION)
             load_seed(ContentRepository(db, settings.content_table))
             counter = CallCounter()
@@ -1530,11 +1602,13 @@ CODES = {
         "bad_encoding",
         "invalid_idempotency_key",
         "invalid_parameter",
+        "invalid_link",
     },
-    403: {"origin_not_allowed"},
+    403: {"origin_not_allowed", "invalid_link", "wrong_recipient"},
     404: {"not_found"},
     405: {"method_not_allowed"},
-    409: {"idempotency_key_reused"},
+    409: {"idempotency_key_reused", "transition_refused"},
+    410: {"link_expired"},
     413: {"body_too_large"},
     415: {"unsupported_media_type"},
     422: {"validation_failed"},
@@ -1552,6 +1626,8 @@ WRITES = {
 
 def template_of(path: str) -> str:
     path = path.split("?", 1)[0]
+    if path.startswith("/leads/"):
+        return "/leads/{lead_id}/actions/{action}"
     if path.startswith("/news/") and path != "/news/categories":
         return "/news/{slug}"
     return path

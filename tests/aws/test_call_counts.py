@@ -58,3 +58,44 @@ def test_no_request_path_ever_scans(client: Any, counter: Any) -> None:
     post_json(client, {**BUYER, "website": "spam"})
     assert counter.calls, "the hook saw no calls at all"
     assert not [call for call in counter.calls if call.endswith(".Scan")]
+
+
+def test_action_links_cost_one_ssm_read_per_container_and_nothing_per_request(
+    make_client: Any, counter: Any
+) -> None:
+    """The public POST signs the owner's links: a cold container reads the key once (one
+    GetParameters for the current and the previous key); after that, no SSM call at all."""
+    import re
+
+    import boto3
+
+    from admin.keys import ensure_link_key
+    from tests.conftest import REGION, body_of, sent_emails
+
+    ensure_link_key(boto3.client("ssm", region_name=REGION), "/vigor-leads/test/link-key")
+    api = make_client(
+        ACTION_LINK_KEY="ssm:/vigor-leads/test/link-key",
+        PUBLIC_API_URL="https://api.example.test",
+        AUTOREPLY_ENABLED="true",
+    )
+    counter.reset()
+    assert post_json(api, BUYER).status_code == 201
+    assert counter.calls == [
+        "dynamodb.TransactWriteItems",
+        "ssm.GetParameters",  # cold container only
+        "sesv2.SendEmail",
+        "sesv2.SendEmail",
+        "dynamodb.UpdateItem",
+    ]
+    counter.reset()
+    assert post_json(api, {**BUYER, "email": "other@example.com"}).status_code == 201
+    assert len(counter.calls) == 4 and not [c for c in counter.calls if c.startswith("ssm.")]
+    (path,) = re.findall(
+        r"https://api\.example\.test(/leads/\S+/won\?\S+)", body_of(sent_emails()[0], "plain")
+    )
+    counter.reset()
+    assert api.http.get(path).status_code == 200
+    assert counter.calls == ["dynamodb.GetItem"]
+    counter.reset()
+    assert api.http.post(path, headers={"Accept": "application/json"}).status_code == 200
+    assert counter.calls == ["dynamodb.GetItem", "dynamodb.UpdateItem"]

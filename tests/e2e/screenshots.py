@@ -1,7 +1,9 @@
-"""Regenerate the two images docs/site.md shows: `python -m tests.e2e.screenshots`.
+"""Regenerate the images the docs show: `python -m tests.e2e.screenshots`.
 
 docs/images/contact-page.png  the contact page with an inline field error, as a visitor sees it
-docs/images/sales-email.png   the email sales receive for an inquiry (its HTML part)
+docs/images/sales-email.png   the email sales receive for an inquiry (its HTML part), with
+                              its one-click action links
+docs/images/sales-action.png  the page an action link opens: confirm with one button
 
 The browser tests run `capture_docs_images` too (into test-artifacts/), so this cannot rot.
 """
@@ -9,6 +11,7 @@ The browser tests run `capture_docs_images` too (into test-artifacts/), so this 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import urllib.request
 from pathlib import Path
@@ -48,14 +51,19 @@ def capture_docs_images(browser: Any, service: Any, directory: Path) -> dict[str
         page.screenshot(path=str(contact), full_page=True)
 
         lead_id = _submit(service, EXAMPLE)
-        eml, _ = sales_email(service.options.outbox, lead_id, "sales@")
+        eml, message = sales_email(service.options.outbox, lead_id, "sales@")
         page.set_viewport_size({"width": 760, "height": 700})
         page.goto(eml.with_suffix(".html").as_uri())
         email = directory / "sales-email.png"
         page.screenshot(path=str(email), full_page=True)
+
+        text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        page.goto(re.findall(r"Quoted: (http://\S+)", text)[0])
+        action = directory / "sales-action.png"
+        page.screenshot(path=str(action), full_page=True)
     finally:
         context.close()
-    return {"contact": contact, "email": email}
+    return {"contact": contact, "email": email, "action": action}
 
 
 def _submit(service: Any, fields: dict[str, str]) -> str:

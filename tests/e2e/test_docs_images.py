@@ -13,6 +13,6 @@ PNG = b"\x89PNG\r\n\x1a\n"
 def test_docs_images_are_rendered_from_the_running_site(browser: Any, service: Any) -> None:
     images = capture_docs_images(browser, service, ROOT / "test-artifacts" / "docs-images")
 
-    assert set(images) == {"contact", "email"}
+    assert set(images) == {"contact", "email", "action"}
     for path in images.values():
         assert path.read_bytes().startswith(PNG)
