@@ -189,13 +189,14 @@ def deliver(
     timeout: float = TIMEOUT_SECONDS,
 ) -> None:
     """POST the alert; returns when the receiver took it, else raises DeliveryError."""
+    import http.client
     import urllib.error
     import urllib.request
 
     url, body, headers = request_for(hook, alert, now)
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     open_url = opener or urllib.request.urlopen
     try:
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         with open_url(request, timeout=timeout) as response:
             answer = response.read(65536)
     except urllib.error.HTTPError as exc:
@@ -206,6 +207,10 @@ def deliver(
         reason = getattr(exc, "reason", exc)
         timed_out = isinstance(reason, TimeoutError)
         raise DeliveryError("timed out" if timed_out else "unreachable", True) from None
+    except http.client.HTTPException as exc:  # a broken answer: the service's hiccup
+        raise DeliveryError(type(exc).__name__, True) from None
+    except ValueError as exc:  # a URL urllib cannot use: retrying will not help
+        raise DeliveryError(f"bad URL ({type(exc).__name__})", False) from None
     if hook.kind in ("wecom", "dingtalk"):  # the robots answer 200 with an error code
         try:
             code = json.loads(answer or b"{}").get("errcode", 0)
