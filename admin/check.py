@@ -264,7 +264,9 @@ def _check_ssm(clients: Any, stage: str) -> list[Line]:
     lines = []
     for setting, parameter in ssm_parameters(stage_environment(stage)).items():
         put = (
-            f"aws ssm put-parameter --name {parameter} --type SecureString --overwrite"
+            f"python manage.py provision --stage {stage}"  # it creates the link key
+            if setting == "ACTION_LINK_KEY"
+            else f"aws ssm put-parameter --name {parameter} --type SecureString --overwrite"
             " --value 'THE-SECRET'"
         )
         try:
