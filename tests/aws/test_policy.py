@@ -89,7 +89,8 @@ def expected(stage: str) -> set[tuple[str, str]]:
     }
     sender = parseaddr(env["SENDER_EMAIL"])[1]
     identities = {sender, sender.rpartition("@")[2]}
-    identities |= {a.strip() for a in env["SALES_EMAILS"].split(",") if a.strip()}
+    for name in ("SALES_EMAILS", "ESCALATION_EMAILS", "DIGEST_EMAILS"):  # whom it mails
+        identities |= {a.strip() for a in env.get(name, "").split(",") if a.strip()}
     ses = [f"arn:aws:ses:*:*:identity/{identity}" for identity in identities]
     ses.append(
         f"arn:aws:ses:*:*:configuration-set/{name_in_template('MailConfigurationSet', stage)}"
