@@ -344,14 +344,22 @@ def set_lead_status(args: argparse.Namespace) -> int:
     try:
         before = runtime.leads.find(lead_id)
         after = runtime.leads.set_sales_status(
-            lead_id, SalesStatus(args.status), args.by, args.note, int(runtime.clock())
+            lead_id,
+            SalesStatus(args.status),
+            args.by,
+            args.note,
+            int(runtime.clock()),
+            keep_days=runtime.settings.lead_retention_days,
         )
     except (LeadNotFound, Conflict, TransitionRefused) as exc:
         raise CommandError(str(exc)) from None
     if before.sales_status == after.sales_status:
         print(f"lead {lead_id} is already {after.sales_status}")
-    else:
-        print(f"lead {lead_id}: {before.sales_status} -> {after.sales_status}")
+        return 0
+    print(f"lead {lead_id}: {before.sales_status} -> {after.sales_status}")
+    if after.expires_at > before.expires_at:
+        days = runtime.settings.lead_retention_days
+        print(f"  no longer treated as spam: kept {days} days like other leads")
     return 0
 
 

@@ -91,8 +91,25 @@ def done_page(lead: Lead, action: str, locale: str) -> Response:
     return form_page._page(200, locale, title, body, _private())
 
 
-def refused_page(status: int, message: str, locale: str, lead_id: str | None) -> Response:
+# (status, code) -> the refusal in Chinese; in English the route's own sentence is shown
+REFUSALS_ZH = {
+    (400, "invalid_link"): "链接不完整：请从邮件中打开。",
+    (403, "invalid_link"): "链接无效：它被改动过。",
+    (403, "wrong_recipient"): "此链接的收件人已不再负责这条询价。",
+    (403, "origin_not_allowed"): "请使用链接页面上的按钮。",
+    (404, "not_found"): "没有这个链接或询价（可能已被删除）。",
+    (409, "transition_refused"): "未更改：当前销售状态不允许这一步。",
+    (410, "link_expired"): "链接已过期（链接有效期为 30 天）。",
+    (503, "service_unavailable"): "请一分钟后再试。",
+}
+
+
+def refused_page(
+    status: int, code: str, message: str, locale: str, lead_id: str | None
+) -> Response:
     t = TEXTS[locale]
+    if locale == "zh":
+        message = REFUSALS_ZH.get((status, code), message)
     hint = f"<p>{escape(t['hint'].format(id=lead_id))}</p>" if lead_id else ""
     body = (
         f"<h1>{escape(t['refused'])}</h1>"

@@ -63,7 +63,7 @@ def handle(runtime: Runtime, request: Request, lead_id: str, action: str, apply:
         from chalicelib.actions.pages import refused_page
 
         known = lead_id if refusal.status not in (400, 404) else None
-        return refused_page(refusal.status, refusal.message, locale or "en", known)
+        return refused_page(refusal.status, refusal.code, refusal.message, locale or "en", known)
     locale = locale or (lead.inquiry.locale if lead.inquiry.locale in ("en", "zh") else "en")
     if not apply:
         from chalicelib.actions.pages import confirm_page
@@ -97,7 +97,7 @@ def _act(runtime: Runtime, link: Link, request: Request) -> Lead:
     if not _may_act(runtime, link.recipient, None):
         _lead_for(runtime, link)  # the lead's owner may act too (assigned by hand)
     now = int(runtime.clock())
-    recipient = link.recipient.lower()
+    recipient = _as_configured(runtime, link.recipient)
     status = ACTIONS[link.action]
     if status is None:
         return runtime.leads.assign(link.lead_id, recipient, recipient, now)
@@ -112,6 +112,13 @@ def _may_act(runtime: Runtime, recipient: str, lead: Lead | None) -> bool:
     if lead is not None and lead.owner:
         team.add(lead.owner.lower())
     return recipient.lower() in team
+
+
+def _as_configured(runtime: Runtime, recipient: str) -> str:
+    """The address as the settings spell it (the signature ignores case), else lower case."""
+    settings = runtime.settings
+    known = [*settings.sales_emails, *(a for rule in settings.routing_rules for a in rule.to)]
+    return next((a for a in known if a.lower() == recipient.lower()), recipient.lower())
 
 
 def _wrong_recipient() -> Exception:

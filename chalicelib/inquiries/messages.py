@@ -141,6 +141,10 @@ def plain_sales_notification(lead: Lead, settings: Settings, stored: bool = True
     visitor typed written out as text. Built without Jinja2 or the header registry, so a
     stored lead always has an email that can reach sales."""
     values = lead.inquiry.as_dict()
+    if "source" in values:
+        values["source"] = source_line(lead)
+    if lead.score:
+        values["score"] = f"{lead.score} ({', '.join(lead.score_reasons) or '-'})"
     lines = [
         f"New inquiry {lead.id} (plain copy: the formatted email could not be built)",
         "" if stored else "!! The lead database was unavailable: this email is the only copy.",

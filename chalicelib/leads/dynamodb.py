@@ -819,11 +819,19 @@ class LeadsTable:
         return lead_of(from_item(response["Attributes"]))
 
     def set_sales_status(
-        self, lead_id: str, status: SalesStatus, by: str, note: str | None, now: int
+        self,
+        lead_id: str,
+        status: SalesStatus,
+        by: str,
+        note: str | None,
+        now: int,
+        keep_days: int | None = None,
     ) -> Lead:
         """Change the lead's sales status; returns the lead after it. The same status again
         is a no-op (a replayed click). Leaving new ends the reminders (follow_up_at goes);
-        the first reply stamps first_reply_at. Raises LeadNotFound, TransitionRefused."""
+        the first reply stamps first_reply_at. A spam lead sales work on is evidently real:
+        with keep_days it is kept that long from its receipt, as other leads are.
+        Raises LeadNotFound, TransitionRefused."""
         note = one_line_note(note)
         for _ in range(_CONTENTION_TRIES):
             lead = self.find(lead_id)
@@ -834,7 +842,11 @@ class LeadsTable:
             sets = ["sales_status = :new"]
             if status in REPLIES:
                 sets.append("first_reply_at = if_not_exists(first_reply_at, :now)")
-            changed = self._change(lead, "sales_status", str(status), change, sets)
+            extra: dict[str, Any] = {}
+            if lead.status == Status.SPAM and keep_days is not None:
+                sets.append("expires_at = :keep")
+                extra[":keep"] = max(lead.expires_at, lead.received_at + keep_days * 86400)
+            changed = self._change(lead, "sales_status", str(status), change, sets, extra)
             if changed is not None:
                 return changed
         raise Conflict(f"lead {lead_id} kept changing; run the command again")
@@ -853,7 +865,13 @@ class LeadsTable:
         raise Conflict(f"lead {lead_id} kept changing; run the command again")
 
     def _change(
-        self, lead: Lead, attribute: str, new: str, change: Change, sets: list[str]
+        self,
+        lead: Lead,
+        attribute: str,
+        new: str,
+        change: Change,
+        sets: list[str],
+        extra: dict[str, Any] | None = None,
     ) -> Lead | None:
         """Write a sales change if `attribute` still holds what was read, appending it to
         the history. The lead after it, or None when someone changed it first."""
@@ -863,6 +881,7 @@ class LeadsTable:
             ":now": change.at,
             ":changes": [_change_item(change)],
             ":empty": [],
+            **(extra or {}),
         }
         # Absent: never set (no owner), or an item stored before sales status existed
         # (read as new or as its retired status's equivalent); every change sets it.

@@ -738,6 +738,14 @@ def test_set_status_records_each_change_and_show_prints_the_history(dev: None, m
     assert bad.code == 2 and "OWNER must be an email address" in bad.err
 
 
+def test_sales_work_on_a_spam_lead_keeps_it_as_long_as_a_lead(dev: None, manage: Any) -> None:
+    lead_id = take(runtime(), 1, spam=True)
+    spam_expiry = stored(lead_id).expires_at
+    result = manage("leads", "set-status", lead_id, "replied", "--stage", STAGE)
+    assert result.code == 0 and "no longer treated as spam" in result.out
+    assert stored(lead_id).expires_at == spam_expiry + (730 - 30) * DAY
+
+
 def test_set_status_of_an_unknown_lead_is_an_error(dev: None, manage: Any) -> None:
     result = manage("leads", "set-status", "01JD3Q4Z8W6KQ9X2M5T7V0B1CE", "won", "--stage", STAGE)
     assert result.code == 2

@@ -122,12 +122,14 @@ def test_each_action_asks_on_get_changes_on_post_once_and_answers_the_new_state(
     assert as_json.json_body == {"id": lead_id, "sales_status": "won", "owner": owner}
 
 
-def test_the_page_is_chinese_for_a_chinese_browser(api: Any) -> None:
+def test_the_pages_are_chinese_for_a_chinese_browser(api: Any, clock: Any) -> None:
     _, message = take_lead(api)
-    page = api.http.get(
-        links_in(message)["quoted"], headers={"Accept": "text/html", "Accept-Language": "zh-CN"}
-    )
+    chinese = {"Accept": "text/html", "Accept-Language": "zh-CN"}
+    page = api.http.get(links_in(message)["quoted"], headers=chinese)
     assert "已报价" in page.body.decode() and 'lang="zh-CN"' in page.body.decode()
+    clock.advance(31 * 86400)
+    expired = api.http.get(links_in(message)["quoted"], headers=chinese)
+    assert expired.status_code == 410 and "链接已过期" in expired.body.decode()
 
 
 def test_take_it_makes_the_clicker_the_owner(make_client: Any, settings: Any) -> None:
@@ -141,7 +143,8 @@ def test_take_it_makes_the_clicker_the_owner(make_client: Any, settings: Any) ->
         for action, link in api.runtime.action_links.for_recipient(lead_id, other)
         if action == "take"
     ]
-    assert api.http.post(take.removeprefix(API), headers=PAGE_POST).status_code == 200
+    shouted = with_query(take.removeprefix(API), to=other.upper())  # addresses ignore case
+    assert api.http.post(shouted, headers=PAGE_POST).status_code == 200
     lead = stored_lead(settings, lead_id)
     assert lead.owner == other and lead.history[-1].by == other
 
