@@ -1,4 +1,5 @@
-"""`manage.py leads ...`: list, show, export, resend, retry, set-status, assign, stats, erase.
+"""`manage.py leads ...`: list, show, export, resend, retry, remind, digest, set-status,
+assign, stats, erase.
 
 Listing (list, export, stats) walks the by_month index newest first, month by month, back
 to --since; spam leads (status "spam", the honeypot was filled) are left out unless
@@ -47,7 +48,8 @@ SCORES = ("A", "B", "C")
 def register(commands: Subcommands) -> None:
     group = commands.add_parser(
         "leads",
-        help="list, show, export, resend, retry, set-status, assign, stats and erase leads",
+        help="list, show, export, resend, retry, remind, digest, set-status, assign, stats and"
+        " erase leads",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -98,6 +100,28 @@ def register(commands: Subcommands) -> None:
         "--max", type=_positive, default=200, help="at most this many leads (default: 200)"
     )
     retry.set_defaults(handler=retry_leads)
+
+    remind = add_command(
+        leads,
+        "remind",
+        "the reminder sweep, now: remind the owner of every lead still new whose follow-up"
+        " is due (FOLLOW_UP_HOURS), or escalate it after MAX_REMINDERS",
+    )
+    remind.add_argument(
+        "--dry-run", action="store_true", help="print what would be sent; send and claim nothing"
+    )
+    remind.set_defaults(handler=remind_leads)
+
+    digest = add_command(
+        leads,
+        "digest",
+        "the daily digest, now (whatever the hour): yesterday's leads, the unanswered, the"
+        " failed; once a day, as the scheduled one (not again if that was sent today)",
+    )
+    digest.add_argument(
+        "--dry-run", action="store_true", help="print the digest; send and claim nothing"
+    )
+    digest.set_defaults(handler=send_digest_now)
 
     set_status = add_command(
         leads,
@@ -271,6 +295,59 @@ def retry_leads(args: argparse.Namespace) -> int:
         f" held back and sent in a summary: {report.held_back_sent}"
     )
     return 0
+
+
+def remind_leads(args: argparse.Namespace) -> int:
+    from chalicelib.followup.reminders import send_reminders
+
+    runtime = stage_runtime(args.stage)
+    report = send_reminders(
+        runtime.leads,
+        runtime.mailer,
+        runtime.templates,
+        runtime.settings,
+        runtime.clock,
+        dry_run=args.dry_run,
+        links=runtime.action_links,
+    )
+    if args.dry_run:
+        for line in report.planned:
+            print(line)
+        print(f"{len(report.planned)} due; nothing sent (--dry-run)")
+        return 0
+    print(
+        f"reminded: {report.reminded}, escalated: {report.escalated}, not sent (SES, due"
+        f" again in 5 minutes): {report.not_sent}, taken by another worker:"
+        f" {report.taken_by_others}"
+    )
+    return 1 if report.not_sent else 0
+
+
+def send_digest_now(args: argparse.Namespace) -> int:
+    from chalicelib.followup.digest import send_digest
+
+    runtime = stage_runtime(args.stage)
+    run = send_digest(
+        runtime.leads,
+        runtime.mailer,
+        runtime.templates,
+        runtime.settings,
+        runtime.clock,
+        now_regardless_of_hour=True,
+        dry_run=args.dry_run,
+    )
+    if run.email is not None and args.dry_run:
+        print(f"To: {', '.join(run.email.to)}\nSubject: {run.email.subject}\n")
+        print(run.email.text, end="")
+        print("(--dry-run: nothing sent)")
+        return 0
+    messages = {
+        "sent": f"digest of {run.day} sent to {', '.join(runtime.settings.digest_recipients)}",
+        "done_already": f"the digest of {run.day} was sent already (or is being sent)",
+        "failed": f"the digest of {run.day} could not be sent (SES); the schedule tries again",
+    }
+    print(messages[run.outcome], file=sys.stdout if run.outcome != "failed" else sys.stderr)
+    return 1 if run.outcome == "failed" else 0
 
 
 def set_lead_status(args: argparse.Namespace) -> int:

@@ -117,10 +117,12 @@ def provision(runtime: Any, stage: str, cloudformation: Any, out: TextIO | None 
 
 
 def _recipients(settings: Any) -> list[str]:
-    """Everyone the function mails on its own: SALES_EMAILS and the routing rules' `to`."""
+    """Everyone the function mails on its own: SALES_EMAILS, the routing rules' `to`, the
+    escalations' and the digest's recipients."""
     recipients = list(settings.sales_emails)
-    for rule in settings.routing_rules:
-        recipients += [address for address in rule.to if address not in recipients]
+    for group in (*(rule.to for rule in settings.routing_rules), settings.escalation_emails):
+        recipients += [address for address in group if address not in recipients]
+    recipients += [a for a in settings.digest_emails if a not in recipients]
     return recipients
 
 

@@ -120,7 +120,8 @@ def expected_policy(
     leads = f"arn:aws:dynamodb:*:*:table/{names['LEADS_TABLE']}"
     sender = parseaddr(env.get("SENDER_EMAIL", ""))[1]
     identities = [sender, sender.rpartition("@")[2]]
-    for address in _addresses(env.get("SALES_EMAILS", "")):
+    recipients = ("SALES_EMAILS", "ESCALATION_EMAILS", "DIGEST_EMAILS")  # the sandbox checks them
+    for address in [a for name in recipients for a in _addresses(env.get(name, ""))]:
         if address not in identities:
             identities.append(address)
     ses = [f"arn:aws:ses:*:*:identity/{identity}" for identity in identities if identity]
@@ -146,6 +147,12 @@ def expected_policy(
                 [leads],
             ),
             allow("FindLeadsDueForRetry", ["dynamodb:Query"], [f"{leads}/index/pending"]),
+            # reminders (follow_up), the daily digest's yesterday (by_month)
+            allow(
+                "FollowUpLeads",
+                ["dynamodb:Query"],
+                [f"{leads}/index/follow_up", f"{leads}/index/by_month"],
+            ),
             allow("SendMailAsTheSender", ["ses:SendEmail", "ses:SendRawEmail"], ses),
             *_uploads_statements(env),
             *_secret_statements(env),

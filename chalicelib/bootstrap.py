@@ -28,6 +28,7 @@ PUBLIC_PATHS = {
     "/uploads": "POST",
 }
 RETRY_EVERY_MINUTES = 5
+SWEEP_BUDGET_SECONDS = 24.0  # of the function's 30 s: the last chat alert's 2 s timeouts fit
 request_log = logging.getLogger("vigor_leads.requests")
 
 
@@ -52,6 +53,7 @@ def create_app(runtime: Runtime | None = None) -> Chalice:
     def retry_pending_leads(event: CloudWatchEvent) -> dict[str, int]:
         from chalicelib.inquiries.retry import pending_backlog, retry_pending
 
+        started = time.monotonic()
         report = retry_pending(runtime.leads, runtime.inquiries, runtime.clock)
         # Every run reports what is left, 0 included: the backlog alarm treats a missing
         # report as a sweep that stopped running.
@@ -61,7 +63,12 @@ def create_app(runtime: Runtime | None = None) -> Chalice:
             PendingLeads=pending,
             OldestPendingLeadAgeSeconds=oldest_age,
         )
-        return dict(report.__dict__)
+        # Then the follow-ups (chat alerts, reminders, the daily digest), in what is left
+        # of the function's 30 s: one function, one schedule, one error alarm for all sweeps.
+        from chalicelib.followup.sweeps import run_follow_ups
+
+        follow_ups = run_follow_ups(runtime, stop_at=started + SWEEP_BUDGET_SECONDS)
+        return {**report.__dict__, **follow_ups}
 
     return app
 

@@ -21,12 +21,13 @@ log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from chalicelib.actions.links import ActionLinks
+    from chalicelib.alerts.webhooks import Webhook
     from chalicelib.attachments.bucket import UploadsBucket
     from chalicelib.attachments.files import Attachments
     from chalicelib.content.repository import ContentRepository
     from chalicelib.inquiries.service import CaptchaVerifier, InquiryService
     from chalicelib.leads.dynamodb import LeadsTable
-    from chalicelib.mail import Mailer
+    from chalicelib.mail import Mailer, Templates
 
 
 class Runtime:
@@ -77,20 +78,45 @@ class Runtime:
         return mailer
 
     @cached_property
+    def templates(self) -> Templates:
+        from chalicelib.mail import Templates
+
+        return Templates()
+
+    @cached_property
     def inquiries(self) -> InquiryService:
         from chalicelib.inquiries.service import InquiryService
-        from chalicelib.mail import Templates
 
         return InquiryService(
             self.settings,
             self.leads,
             self.mailer,
-            Templates(),
+            self.templates,
             clock=self.clock,
             verify_captcha=self._captcha_verifier(),
             attachments=lambda: self.attachments,
             links=self.action_links,
         )
+
+    def chat_webhooks(self) -> tuple[Webhook, ...] | None:
+        """CHAT_WEBHOOKS, read from SSM on first use (only the sweep asks): () when unset,
+        None while the parameter cannot be read or parsed (the alerts wait, logged)."""
+        if self.settings.chat_webhooks is None:
+            return ()
+        from chalicelib.alerts.webhooks import parse_webhooks
+
+        text = self._chat_webhooks_text()
+        if text is None:
+            return None
+        try:
+            return parse_webhooks(text)
+        except ValueError as exc:
+            log.error("CHAT_WEBHOOKS parameter: %s", exc)
+            return None
+
+    @cached_property
+    def _chat_webhooks_text(self) -> Callable[[], str | None]:
+        return self._ssm_secret(ssm_parameter(self.settings.chat_webhooks) or "")
 
     @cached_property
     def uploads(self) -> UploadsBucket | None:

@@ -6,6 +6,7 @@ start-up with a message an admin can act on instead of a 500 on the first lead.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ _SIMPLE_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # "ssm:/vigor-leads/prod/turnstile-secret" (read once per function instance, when needed).
 SSM_PREFIX = "ssm:"
 _SSM_NAME = re.compile(r"^/?[A-Za-z0-9_.\-/]{1,1011}$")
-SECRET_SETTINGS = ("TURNSTILE_SECRET", "LINK_SIGNING_KEY", "ACTION_LINK_KEY")
+SECRET_SETTINGS = ("TURNSTILE_SECRET", "LINK_SIGNING_KEY", "ACTION_LINK_KEY", "CHAT_WEBHOOKS")
 
 
 def ssm_parameter(value: str | None) -> str | None:
@@ -71,7 +72,14 @@ class Settings:
     # Attachments (chalicelib/attachments): off while no bucket is named.
     uploads_bucket: str | None = None
     link_signing_key: str | None = None  # signs download links (a secret: ssm:/path)
+    # The follow-up sweeps (chalicelib/followup/): reminders, escalation, digest, chat.
     follow_up_hours: int = 24  # a lead still new this long after it came is due a reminder
+    max_reminders: int = 2
+    escalation_emails: tuple[str, ...] = ()
+    digest_hour: int = 8
+    digest_timezone: str = "Asia/Shanghai"
+    digest_emails: tuple[str, ...] = ()  # none: SALES_EMAILS
+    chat_webhooks: str | None = None  # ssm:/path of a JSON list (chalicelib/alerts/)
     # The action links in the sales email: their key's SSM parameter (ssm:/path) and the
     # API's public base URL they point to. Both set: links on; else the email has none.
     action_link_key: str | None = None
@@ -105,9 +113,19 @@ class Settings:
             uploads_bucket=reader.optional("UPLOADS_BUCKET"),
             link_signing_key=reader.secret("LINK_SIGNING_KEY"),
             follow_up_hours=reader.positive_int("FOLLOW_UP_HOURS", 24),
+            max_reminders=reader.positive_int("MAX_REMINDERS", 2),
+            escalation_emails=reader.addresses("ESCALATION_EMAILS", required=False),
+            digest_hour=reader.hour("DIGEST_HOUR", 8),
+            digest_timezone=reader.timezone("DIGEST_TIMEZONE", "Asia/Shanghai"),
+            digest_emails=reader.addresses("DIGEST_EMAILS", required=False),
+            chat_webhooks=reader.ssm_only("CHAT_WEBHOOKS"),
             action_link_key=reader.ssm_only("ACTION_LINK_KEY"),
             public_api_url=reader.base_url("PUBLIC_API_URL"),
         )
+
+    @property
+    def digest_recipients(self) -> tuple[str, ...]:
+        return self.digest_emails or self.sales_emails
 
 
 class _Reader:
@@ -135,12 +153,14 @@ class _Reader:
         return value
 
     def ssm_only(self, name: str) -> str | None:
-        """An SSM parameter reference, ssm:/path/name (the value itself never in config)."""
+        """An SSM parameter reference, ssm:/path/name (the value itself never in config).
+        The error does not quote the value: it would be the secret (a key, webhook URLs)."""
         value = self.secret(name)
         if value is not None and ssm_parameter(value) is None:
             raise SettingsError(
                 f"{name} must name an SSM SecureString parameter as ssm:/path/name"
-                f" (e.g. ssm:/vigor-leads/prod/action-link-key), got {value!r}"
+                " (e.g. ssm:/vigor-leads/prod/action-link-key); the secret itself never goes"
+                " in config.json"
             )
         return value
 
@@ -180,6 +200,22 @@ class _Reader:
         if not value.isdigit() or int(value) < 1:
             raise SettingsError(f"{name} must be a positive integer, got {value!r}")
         return int(value)
+
+    def hour(self, name: str, default: int) -> int:
+        value = self.optional(name)
+        if value is None:
+            return default
+        if not value.isdigit() or int(value) > 23:
+            raise SettingsError(f"{name} must be an hour of the day, 0 to 23, got {value!r}")
+        return int(value)
+
+    def timezone(self, name: str, default: str) -> str:
+        value = self.optional(name) or default
+        try:
+            time_zone(value)
+        except ValueError as exc:
+            raise SettingsError(f"{name}: {exc}") from None
+        return value
 
     def origins(self, name: str) -> tuple[str, ...]:
         origins = _split(self.required(name))
@@ -245,6 +281,37 @@ class _Reader:
                 )
             rules.append(RoutingRule(item["field"], item["match"].strip(), tuple(item["to"])))
         return tuple(rules)
+
+
+# Zones without daylight saving time, usable when the runtime has no time zone database
+# (Lambda's Amazon Linux 2023 runtimes ship none, and the tzdata package is not bundled).
+_FIXED_ZONES = {"Asia/Shanghai": 8, "Asia/Hong_Kong": 8, "Asia/Taipei": 8, "Asia/Singapore": 8}
+_OFFSET = re.compile(r"^(?:UTC)?([+-])(\d{2}):(\d{2})$")
+
+
+def time_zone(name: str) -> datetime.tzinfo:
+    """An IANA zone (zoneinfo), a fixed offset ("+08:00", "UTC+08:00") or "UTC"; the four
+    zones of _FIXED_ZONES also without a time zone database. ValueError names the fix."""
+    if name == "UTC":
+        return datetime.UTC
+    offset = _OFFSET.match(name)
+    if offset:
+        sign, hours, minutes = offset.groups()
+        delta = datetime.timedelta(hours=int(hours), minutes=int(minutes))
+        if delta >= datetime.timedelta(hours=24):
+            raise ValueError(f"offset out of range: {name!r}")
+        return datetime.timezone(-delta if sign == "-" else delta, name)
+    import zoneinfo
+
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        if name in _FIXED_ZONES:
+            return datetime.timezone(datetime.timedelta(hours=_FIXED_ZONES[name]), name)
+        raise ValueError(
+            f"unknown time zone {name!r} (an IANA name such as Europe/Berlin, which needs the"
+            " runtime's time zone database, or a fixed offset such as +01:00)"
+        ) from None
 
 
 def _split(value: str) -> list[str]:

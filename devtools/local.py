@@ -5,7 +5,9 @@ points elsewhere; the data stack is created from the production CloudFormation t
 the seed is loaded, the SES sender verified; the API is served with `chalice local`
 semantics, and the static site is built from the content (`manage.py site build`) and served
 on its own port (a different origin). A background
-thread plays the scheduled retry. Every email SES accepts is copied to the outbox folder.
+thread plays the 5-minute schedule (the retry sweep, then chat alerts, reminders and the
+daily digest), on a fast clock if asked (`--fast-clock 60`: an hour passes every minute).
+Every email SES accepts is copied to the outbox folder.
 """
 
 from __future__ import annotations
@@ -46,6 +48,20 @@ class LocalOptions:
     hooks: tuple[Callable[..., Any], ...] = ()
     # the built static site served on site_port; None: a temporary folder, removed by stop()
     site_dir: Path | None = None
+    # the app's clock runs this many times faster than real time (reminders and the
+    # digest come round in minutes); 1: the real clock
+    fast_clock: float = 1.0
+
+
+class FastClock:
+    """Epoch seconds that start now and pass `factor` times faster than real time."""
+
+    def __init__(self, factor: float, real: Callable[[], float] = time.time) -> None:
+        self._factor, self._real = factor, real
+        self._started = real()
+
+    def __call__(self) -> float:
+        return self._started + (self._real() - self._started) * self._factor
 
 
 class LocalService:
@@ -97,7 +113,10 @@ class LocalService:
         session = boto3.session.Session()
         for hook in options.hooks:
             session.events.register("before-call", hook)
-        runtime = self.runtime = Runtime(Settings.from_env(settings_env), AwsClients(session))
+        clock = FastClock(options.fast_clock) if options.fast_clock != 1 else time.time
+        runtime = self.runtime = Runtime(
+            Settings.from_env(settings_env), AwsClients(session), clock=clock
+        )
         if not options.use_aws:  # an emulator starts empty: build and fill it like prod
             from admin.keys import ensure_link_key
             from chalicelib.settings import ssm_parameter
@@ -195,14 +214,19 @@ class LocalService:
         return server
 
     def _start_retry_loop(self, runtime: Runtime) -> None:
+        from chalicelib.followup.sweeps import run_follow_ups
         from chalicelib.inquiries.retry import retry_pending
 
+        # Every 5 minutes of the app's clock, as the schedule, and at most every 30 s.
+        interval = max(1.0, min(RETRY_INTERVAL_SECONDS, 300 / self.options.fast_clock))
+
         def loop() -> None:
-            while not self._stopping.wait(RETRY_INTERVAL_SECONDS):
-                try:
+            while not self._stopping.wait(interval):
+                try:  # what the scheduled function does (chalicelib/bootstrap.py)
                     retry_pending(runtime.leads, runtime.inquiries, runtime.clock)
+                    run_follow_ups(runtime)
                 except Exception as exc:  # the emulator may be gone during shutdown
-                    print(f"retry sweep failed: {exc}", flush=True)
+                    print(f"sweep failed: {exc}", flush=True)
 
         self._thread(loop, "retry")
 
@@ -263,6 +287,12 @@ def serve_until_interrupted(options: LocalOptions) -> None:
         f"  demo site  {service.site_url}   (built into {service.site_dir})\n"
         f"  AWS        {service.endpoint_url}   (tables, SES)\n"
         f"  outbox     {options.outbox}   (every email SES accepted)\n"
+        + (
+            f"  clock      {options.fast_clock:g}x real time: reminders and the daily digest"
+            " come round in minutes\n"
+            if options.fast_clock != 1
+            else ""
+        )
         + (
             "  admin      python manage.py leads list --stage local   (any command)\n"
             if published

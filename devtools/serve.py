@@ -28,7 +28,26 @@ def register(commands: Subcommands) -> None:
         help="serve against the stage's real AWS tables and SES with your credentials"
         " (no emulator, nothing provisioned); default: an embedded moto server",
     )
+    serve.add_argument(
+        "--fast-clock",
+        type=_factor,
+        default=os.environ.get("FAST_CLOCK", "1"),
+        metavar="FACTOR",
+        help="run the app's clock FACTOR times faster than real time, so reminders and the"
+        " daily digest show up in the outbox within minutes (60: an hour passes every"
+        " minute; env FAST_CLOCK, as in `FAST_CLOCK=60 make run`); default 1",
+    )
     serve.set_defaults(handler=_serve)
+
+
+def _factor(text: str) -> float:
+    try:
+        factor = float(text)
+    except ValueError:
+        factor = 0
+    if not 1 <= factor <= 100_000:
+        raise argparse.ArgumentTypeError(f"a speed-up factor from 1 to 100000, got {text!r}")
+    return factor
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -55,6 +74,7 @@ def _serve(args: argparse.Namespace) -> int:
             endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
             use_aws=args.aws,
             env=env,
+            fast_clock=args.fast_clock,
         )
     )
     return 0

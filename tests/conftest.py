@@ -351,3 +351,22 @@ def verifier() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}/siteverify"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def chat() -> Iterator[str]:
+    """A fake chat service (tests/fakes.py FakeChat) on a free port: its base URL."""
+    import http.server
+    import threading
+
+    from tests.fakes import FakeChat
+
+    FakeChat.seen, FakeChat.answers = [], []
+    FakeChat.release = threading.Event()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeChat)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    FakeChat.release.set()
+    server.shutdown()
+    server.server_close()

@@ -254,3 +254,28 @@ class FakeTurnstile(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:
         pass
+
+
+class FakeChat(http.server.BaseHTTPRequestHandler):
+    """A chat service's webhook: records each POST (path with query, headers, body) and
+    answers from `answers` (status codes, in turn; then 200 `{"errcode": 0}`). The answer
+    "hang" never comes before the test ends (the sender's timeout has to give up)."""
+
+    seen: list[tuple[str, dict[str, str], bytes]] = []  # noqa: RUF012 (a test double's log)
+    answers: list[int | str] = []  # noqa: RUF012
+    release = threading.Event()
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        FakeChat.seen.append((self.path, dict(self.headers), body))
+        answer = FakeChat.answers.pop(0) if FakeChat.answers else 200
+        if answer == "hang":
+            FakeChat.release.wait()
+            return
+        self.send_response(int(answer))
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"errcode": 0, "errmsg": "ok"}')
+
+    def log_message(self, *args: Any) -> None:
+        pass

@@ -172,12 +172,15 @@ def sales_notification(
     stored: bool = True,
     enclosures: Sequence[Enclosure] = (),
     actions: list[tuple[str, str]] | None = None,
+    follow_up: tuple[str, str, tuple[str, ...]] | None = None,
 ) -> Email:
-    """`actions`: (action, signed URL) for the owner (chalicelib/actions/links.py)."""
+    """`actions`: (action, signed URL) for the recipient (chalicelib/actions/links.py).
+    `follow_up` (subject tag, banner, recipients): a reminder or an escalation of the sales
+    email (chalicelib/followup/reminders.py): the same lead, the same actions."""
     from chalicelib.actions.links import LABELS
 
     details = details_of(lead)
-    subject = sales_subject(lead)
+    subject = sales_subject(lead) if follow_up is None else f"{follow_up[0]} {sales_subject(lead)}"
     page = lead.inquiry.page
     context = {
         "lead": template_view(lead),
@@ -194,10 +197,11 @@ def sales_notification(
         "source": source_line(lead),
         "owner": lead.owner or "",
         "actions": [(LABELS["en"][action], url) for action, url in actions or ()],
+        "follow_up": follow_up[1] if follow_up else None,
     }
     return Email(
         sender=settings.sender_email,
-        to=addressees(lead, settings),
+        to=follow_up[2] if follow_up else addressees(lead, settings),
         subject=subject if stored else f"[NOT STORED] {subject}",
         text=templates.render("sales_notification.txt", **context),
         html=templates.render("sales_notification.html", **context),

@@ -163,6 +163,7 @@ class InquiryService:
             fingerprint=fingerprint(inquiry, spam),
             claim_ack=settings.autoreply_enabled and not spam,
             ack_limit=settings.autoreply_max_per_hour,
+            chat_alert=settings.chat_webhooks is not None and not spam,
         )
         try:
             admitted = self._store.admit(admission)

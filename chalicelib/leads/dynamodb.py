@@ -13,6 +13,11 @@ Items (see infra/resources.json):
   ack marker    pk=ACK#<digest>         sk=ACK             (last acknowledgement time)
   idempotency   pk=IDEMPOTENCY#<digest> sk=IDEMPOTENCY     (lead id + request fingerprint;
                 the digest covers the client's IP too, so one client cannot take another's key)
+  chat alert    pk=ALERT#<lead id>      sk=ALERT   retry_pk=ALERT|ALERT_FAILED, retry_at
+                (written with the lead when CHAT_WEBHOOKS is set; the sweep sends it)
+  digest marker pk=DIGEST#<local date>  sk=DIGEST  (the daily digest: claimed, then sent)
+A lead whose notification failed for good keeps retry_pk=FAILED (retry_at = when), so the
+daily digest finds it with one Query until someone resends or marks it.
 
 Counters, markers and idempotency records are keyed by a SHA-256 digest: no raw IP or
 address in those keys. Every read is a GetItem or a Query, never a Scan.
@@ -80,10 +85,18 @@ log = logging.getLogger(__name__)
 
 PENDING = "PENDING"
 HELD = "HELD"
+FAILED_QUEUE = "FAILED"  # notifications that failed for good, for the digest
+ALERT = "ALERT"  # chat alerts waiting for the sweep
+ALERT_FAILED = "ALERT_FAILED"  # chat alerts given up on, for the digest
+ALERT_KEEP_DAYS = 30
 MONTH_INDEX = "by_month"
 EMAIL_INDEX = "by_email"
 QUEUE_INDEX = "pending"
+FOLLOW_UP_INDEX = "follow_up"  # sk=LEAD, follow_up_at: the leads still `new` (sparse)
+FOLLOW_UP_DONE = 10**11  # follow_up_at of a lead reminded and escalated: never due again
 _CONTENTION_TRIES = 6
+_DAY = 86400
+_FOREVER = 2**62  # a retry_at later than any: the whole queue
 _APPEND_HISTORY = "history = list_append(if_not_exists(history, :empty), :changes)"
 
 
@@ -97,6 +110,16 @@ class NotResendable(ValueError):
 
 class Conflict(RuntimeError):
     """The lead changed between reading and writing it; nothing was written."""
+
+
+@dataclass(frozen=True)
+class AlertClaim:
+    """A chat alert taken for one attempt: `lease` is its retry_at while claimed."""
+
+    lead_id: str
+    lease: int
+    attempts: int
+    delivered: tuple[int, ...]  # indexes of the webhooks that took it already
 
 
 @dataclass(frozen=True)
@@ -234,7 +257,7 @@ def lead_of(row: dict[str, Any]) -> Lead:
         ack=row.get("ack"),
         last_error=row.get("last_error"),
         updated_at=row.get("updated_at"),
-        next_attempt_at=row.get("retry_at"),
+        next_attempt_at=row.get("retry_at") if row.get("retry_pk") in (PENDING, HELD) else None,
         claim_token=row.get("claim_token"),
         attachments=tuple(
             Attachment(str(a["filename"]), str(a["content_type"]), int(a["size"]))
@@ -357,6 +380,16 @@ class LeadsTable:
                     "email", admission.mailbox, window, admission.email_limit, counter_expiry
                 )
             )
+        if admission.chat_alert:  # the sweep sends it: no webhook call on the request
+            alert = {
+                **_alert_key(admission.lead.id),
+                "lead_id": admission.lead.id,
+                "retry_pk": ALERT,
+                "retry_at": int(now),
+                "attempts": 0,
+                "expires_at": int(now) + ALERT_KEEP_DAYS * _DAY,
+            }
+            writes.append(("alert", self._put(alert, "attribute_not_exists(pk)")))
         if admission.idempotency_key is not None:
             record = {
                 **_idempotency_key(admission.idempotency_key, admission.client_ip),
@@ -471,10 +504,10 @@ class LeadsTable:
         elif outcome.next_attempt_at is not None:
             sets += ["retry_at = :retry_at"]
             values[":retry_at"] = outcome.next_attempt_at
-        else:
-            sets += ["#status = :failed"]
+        else:  # failed for good: into the FAILED queue, which the daily digest lists
+            sets += ["#status = :failed", "retry_pk = :failed_queue", "retry_at = :now"]
             values[":failed"] = str(Status.FAILED)
-            removes += ["retry_pk", "retry_at"]
+            values[":failed_queue"] = FAILED_QUEUE
         if outcome.ack is not None:
             sets.append("ack = :ack")
             values[":ack"] = outcome.ack
@@ -494,17 +527,189 @@ class LeadsTable:
 
     def due(self, now: int, held: bool = False) -> Iterator[tuple[str, int]]:
         """(lead id, retry_at) of pending (or held) leads whose time has come, oldest first."""
+        return self._queue(HELD if held else PENDING, now)
+
+    def _queue(self, queue: str, now: int) -> Iterator[tuple[str, int]]:
+        """(lead id, retry_at) of the `pending` index's `queue` up to `now`, oldest first."""
         pages = self._db.get_paginator("query").paginate(
             TableName=self._table,
             IndexName=QUEUE_INDEX,
             KeyConditionExpression="retry_pk = :p AND retry_at <= :now",
-            ExpressionAttributeValues=to_item({":p": HELD if held else PENDING, ":now": now}),
+            ExpressionAttributeValues=to_item({":p": queue, ":now": now}),
             PaginationConfig={"PageSize": 25},
         )
         for page in pages:
             for item in page["Items"]:
                 row = from_item(item)
-                yield row["pk"].removeprefix("LEAD#"), row["retry_at"]
+                yield row["pk"].split("#", 1)[1], row["retry_at"]
+
+    def failed_notifications(self) -> Iterator[tuple[str, int]]:
+        """(lead id, when it failed) of every lead whose sales email failed for good and
+        that nobody has resent or marked since, oldest first."""
+        return self._queue(FAILED_QUEUE, _FOREVER)
+
+    # ---- follow-ups (chalicelib/followup/) ------------------------------------------------
+
+    def due_follow_ups(self, now: int) -> Iterator[tuple[str, int]]:
+        """(lead id, follow_up_at) of leads still `new` whose next reminder is due."""
+        pages = self._db.get_paginator("query").paginate(
+            TableName=self._table,
+            IndexName=FOLLOW_UP_INDEX,
+            KeyConditionExpression="sk = :lead AND follow_up_at <= :now",
+            ExpressionAttributeValues=to_item({":lead": "LEAD", ":now": now}),
+            PaginationConfig={"PageSize": 25},
+        )
+        for page in pages:
+            for item in page["Items"]:
+                row = from_item(item)
+                yield row["pk"].removeprefix("LEAD#"), row["follow_up_at"]
+
+    def claim_reminder(self, lead_id: str, seen: int, after: int, reminders_sent: int) -> bool:
+        """Take a due reminder: move follow_up_at on from `seen` to `after` and count it,
+        if nobody did so first and the lead is still new."""
+        claimed = conditional_write(
+            self._db.update_item,
+            TableName=self._table,
+            Key=to_item(lead_key(lead_id)),
+            UpdateExpression="SET follow_up_at = :after, reminders_sent = :sent",
+            ConditionExpression="follow_up_at = :seen AND sales_status = :new",
+            ExpressionAttributeValues=to_item(
+                {":after": after, ":sent": reminders_sent, ":seen": seen, ":new": "new"}
+            ),
+        )
+        return claimed is not None
+
+    def release_reminder(self, lead_id: str, after: int, due_at: int, reminders_sent: int) -> None:
+        """Give a claimed reminder back (its email was not sent): due again at `due_at`."""
+        conditional_write(
+            self._db.update_item,
+            TableName=self._table,
+            Key=to_item(lead_key(lead_id)),
+            UpdateExpression="SET follow_up_at = :due, reminders_sent = :sent",
+            ConditionExpression="follow_up_at = :after",
+            ExpressionAttributeValues=to_item(
+                {":due": due_at, ":sent": reminders_sent, ":after": after}
+            ),
+        )
+
+    def unanswered(self) -> Iterator[tuple[str, int]]:
+        """Every lead still `new` (escalated ones too: they wait at FOLLOW_UP_DONE)."""
+        return self.due_follow_ups(_FOREVER)
+
+    # ---- chat alerts (chalicelib/alerts/sweep.py) --------------------------------------
+
+    def due_alerts(self, now: int) -> Iterator[tuple[str, int]]:
+        return self._queue(ALERT, now)
+
+    def failed_alerts(self) -> Iterator[tuple[str, int]]:
+        """(lead id, when given up) of chat alerts that failed for good."""
+        return self._queue(ALERT_FAILED, _FOREVER)
+
+    def claim_alert(self, lead_id: str, seen: int, lease_until: int) -> AlertClaim | None:
+        """Take a due alert for one attempt; None when another sweep took it first."""
+        response = conditional_write(
+            self._db.update_item,
+            TableName=self._table,
+            Key=to_item(_alert_key(lead_id)),
+            UpdateExpression="SET retry_at = :lease",
+            ConditionExpression="retry_pk = :alert AND retry_at = :seen",
+            ExpressionAttributeValues=to_item(
+                {":lease": lease_until, ":alert": ALERT, ":seen": seen}
+            ),
+            ReturnValues="ALL_NEW",
+        )
+        if response is None:
+            return None
+        row = from_item(response["Attributes"])
+        return AlertClaim(
+            lead_id, lease_until, int(row.get("attempts", 0)), tuple(row.get("delivered", []))
+        )
+
+    def settle_alert(
+        self,
+        claim: AlertClaim,
+        delivered: tuple[int, ...],
+        retry_at: int | None,
+        error: str | None,
+    ) -> bool:
+        """Record one attempt: every hook delivered (done), retry at `retry_at`, or (neither
+        and an error) given up. False when the claim was lost meanwhile."""
+        values: dict[str, Any] = {
+            ":attempts": claim.attempts + 1,
+            ":delivered": list(delivered),
+            ":lease": claim.lease,
+            ":now": int(self._clock()),
+        }
+        sets = ["attempts = :attempts", "delivered = :delivered", "updated_at = :now"]
+        removes = []
+        if error is None:
+            removes += ["retry_pk", "retry_at"]
+        else:
+            sets.append("last_error = :error")
+            values[":error"] = error[:300]
+            if retry_at is not None:
+                sets.append("retry_at = :retry_at")
+                values[":retry_at"] = retry_at
+            else:
+                sets += ["retry_pk = :failed", "retry_at = :now"]
+                values[":failed"] = ALERT_FAILED
+        update = f"SET {', '.join(sets)}" + (f" REMOVE {', '.join(removes)}" if removes else "")
+        settled = conditional_write(
+            self._db.update_item,
+            TableName=self._table,
+            Key=to_item(_alert_key(claim.lead_id)),
+            UpdateExpression=update,
+            ConditionExpression="retry_at = :lease",
+            ExpressionAttributeValues=to_item(values),
+        )
+        return settled is not None
+
+    # ---- the daily digest's marker ------------------------------------------------------
+
+    def claim_digest(self, day: str, lease_seconds: int) -> bool:
+        """Take the digest of `day` (a local date) for sending: True for exactly one caller
+        while nobody has sent it and no other claim's lease runs."""
+        now = int(self._clock())
+        claimed = conditional_write(
+            self._db.put_item,
+            TableName=self._table,
+            Item=to_item(
+                {
+                    "pk": f"DIGEST#{day}",
+                    "sk": "DIGEST",
+                    "state": "sending",
+                    "lease_until": now + lease_seconds,
+                    "expires_at": now + 60 * _DAY,
+                }
+            ),
+            ConditionExpression=(
+                "attribute_not_exists(pk) OR (#state = :sending AND lease_until < :now)"
+            ),
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=to_item({":sending": "sending", ":now": now}),
+        )
+        return claimed is not None
+
+    def settle_digest(self, day: str, sent: bool) -> None:
+        """Sent: the day is done. Not sent: release the claim, so the next run tries again."""
+        now = int(self._clock())
+        self._db.update_item(
+            TableName=self._table,
+            Key=to_item({"pk": f"DIGEST#{day}", "sk": "DIGEST"}),
+            UpdateExpression="SET #state = :state, lease_until = :until",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=to_item(
+                {":state": "sent" if sent else "sending", ":until": now if sent else 0}
+            ),
+        )
+
+    def digest_sent(self, day: str) -> bool:
+        response = self._db.get_item(
+            TableName=self._table,
+            Key=to_item({"pk": f"DIGEST#{day}", "sk": "DIGEST"}),
+            ConsistentRead=True,
+        )
+        return from_item(response.get("Item", {})).get("state") == "sent"
 
     def claim(
         self, lead_id: str, seen_next_attempt: int, claim_token: str, lease_until: int
@@ -788,6 +993,10 @@ def _months_back(newest: str, oldest: str) -> Iterator[str]:
 def _cancellation_reasons(exc: Exception) -> list[str]:
     response: dict[str, Any] = getattr(exc, "response", {})
     return [str(r.get("Code") or "None") for r in response.get("CancellationReasons", [])]
+
+
+def _alert_key(lead_id: str) -> dict[str, str]:
+    return {"pk": f"ALERT#{lead_id}", "sk": "ALERT"}
 
 
 def _idempotency_key(key: str, client_ip: str) -> dict[str, str]:

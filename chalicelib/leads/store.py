@@ -58,6 +58,7 @@ class Admission:
     fingerprint: str
     claim_ack: bool
     ack_limit: int = 1_000_000  # acknowledgements per hour, all addresses together
+    chat_alert: bool = False  # queue a chat alert for the sweep (CHAT_WEBHOOKS is set)
 
 
 @dataclass(frozen=True)

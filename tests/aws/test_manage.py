@@ -58,6 +58,8 @@ LEAF_COMMANDS = [
     ["leads", "export"],
     ["leads", "resend"],
     ["leads", "retry"],
+    ["leads", "remind"],
+    ["leads", "digest"],
     ["leads", "set-status"],
     ["leads", "assign"],
     ["leads", "stats"],
@@ -943,3 +945,24 @@ def test_an_export_of_2000_leads_streams_in_constant_memory(
     assert full_peak < holding_all / 2, (full_peak, holding_all)
     # Constant: 2,000 leads take no more memory than the ~144 of the last 20 days.
     assert full_peak < small_peak * 1.5, (full_peak, small_peak)
+
+
+def test_remind_and_digest_run_the_sweeps_now_and_dry_run_sends_and_claims_nothing(
+    dev: None, manage: Any
+) -> None:
+    lead_id = take(runtime(clock=lambda: time.time() - 25 * 3600))  # due a reminder
+    before = stored(lead_id).follow_up_at
+    dry = manage("leads", "remind", "--dry-run", "--stage", STAGE)
+    assert dry.code == 0 and f"{lead_id}  [Reminder 1/2]  to " in dry.out
+    assert "1 due; nothing sent (--dry-run)" in dry.out
+    digest = manage("leads", "digest", "--dry-run", "--stage", STAGE)
+    assert digest.code == 0 and "Subject: Leads digest " in digest.out and lead_id in digest.out
+    assert len(sent_emails()) == 1 and stored(lead_id).follow_up_at == before  # the lead's
+
+    assert "reminded: 1, escalated: 0" in manage("leads", "remind", "--stage", STAGE).out
+    assert "reminded: 0, escalated: 0" in manage("leads", "remind", "--stage", STAGE).out
+    assert "sent to sales@" in manage("leads", "digest", "--stage", STAGE).out
+    assert "was sent already" in manage("leads", "digest", "--stage", STAGE).out
+    subjects = [str(m["Subject"]) for m in sent_emails()[1:]]
+    assert subjects[0].startswith("[Reminder 1/2] [B] Inquiry from Buyer 0")
+    assert subjects[1].startswith("Leads digest ") and len(subjects) == 2

@@ -43,6 +43,7 @@ def test_zip_holds_the_app_the_templates_and_the_runtime_libraries(package: Path
 RENDER_EVERY_TEMPLATE = """
 from chalicelib.mail import Templates, TEMPLATES_DIR
 from chalicelib.inquiries.messages import acknowledgement, held_back_summary, sales_notification
+from chalicelib.followup.digest import Digest, digest_email
 from chalicelib.settings import Settings
 from chalicelib.leads.model import Inquiry, Lead
 import dataclasses, sys
@@ -60,6 +61,9 @@ class Recording(Templates):
 templates = Recording()
 rendered = [sales_notification(lead, settings, templates)]
 rendered.append(held_back_summary([lead], settings, templates))
+digest = Digest("2026-01-02", "2026-01-01", "Asia/Shanghai", 1767225600, 1)
+digest.unanswered = digest.failed = digest.failed_alerts = [lead]
+rendered.append(digest_email(digest, settings, templates))
 for locale in ("en", "zh"):
     ack_lead = dataclasses.replace(lead, inquiry=dataclasses.replace(inquiry, locale=locale))
     rendered.append(acknowledgement(ack_lead, settings, templates))

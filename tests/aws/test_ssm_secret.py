@@ -51,8 +51,9 @@ def test_a_malformed_ssm_reference_is_a_settings_error_naming_it() -> None:
         Settings.from_env(settings_env(TURNSTILE_SECRET="ssm:not a name"))
 
 
-def test_the_policy_may_read_exactly_the_named_parameter() -> None:
-    env = {**stage_environment("prod"), "TURNSTILE_SECRET": f"ssm:{PARAMETER}"}
+@pytest.mark.parametrize("setting", ["TURNSTILE_SECRET", "CHAT_WEBHOOKS"])
+def test_the_policy_may_read_exactly_the_named_parameter(setting: str) -> None:
+    env = {**stage_environment("prod"), setting: f"ssm:{PARAMETER}"}
     added = grants(expected_policy("prod", env)) - grants(
         expected_policy("prod", stage_environment("prod"))
     )

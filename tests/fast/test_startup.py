@@ -36,6 +36,12 @@ ROOT = Path(__file__).resolve().parents[2]
         ("PUBLIC_API_URL", "api.example.com/api"),
         ("PUBLIC_API_URL", "https://api.example.com/api?x=1"),
         ("LINK_SIGNING_KEY", "ssm:/bad name"),
+        ("FOLLOW_UP_HOURS", "0"),
+        ("ESCALATION_EMAILS", "boss"),
+        ("DIGEST_HOUR", "24"),
+        ("DIGEST_TIMEZONE", "Mars/Olympus_Mons"),
+        ("DIGEST_TIMEZONE", "+25:00"),
+        ("CHAT_WEBHOOKS", '[{"kind": "slack", "url": "https://hooks.slack.com/x"}]'),
     ],
 )
 def test_bad_setting_fails_naming_the_variable(name: str, value: str) -> None:
@@ -49,6 +55,29 @@ def test_defaults_match_the_documented_ones() -> None:
     assert settings.rate_limit_per_email_per_hour == 5
     assert settings.honeypot_field == "website"
     assert settings.turnstile_secret is None
+
+
+def test_the_digest_zone_is_a_name_or_an_offset_and_shanghai_needs_no_tz_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import datetime
+    import zoneinfo
+
+    from chalicelib.settings import time_zone
+
+    moment = datetime.datetime(2026, 7, 1, 0, 30, tzinfo=datetime.UTC)
+    assert moment.astimezone(time_zone("+08:00")).hour == 8
+    assert moment.astimezone(time_zone("Europe/Berlin")).hour == 2  # summer time
+    monkeypatch.setitem(sys.modules, "tzdata", None)  # a runtime without a time zone database
+    zoneinfo.reset_tzpath(to=())
+    zoneinfo.ZoneInfo.clear_cache()
+    try:
+        assert moment.astimezone(time_zone("Asia/Shanghai")).hour == 8
+        with pytest.raises(ValueError, match="fixed offset such as"):
+            time_zone("Europe/Berlin")
+    finally:
+        zoneinfo.reset_tzpath()
+        zoneinfo.ZoneInfo.clear_cache()
 
 
 def test_sender_may_carry_a_display_name() -> None:

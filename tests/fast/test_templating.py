@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chalicelib.followup.digest import Digest, digest_email
 from chalicelib.inquiries.messages import acknowledgement, held_back_summary, sales_notification
 from chalicelib.leads.model import Inquiry, Lead, LineItem
 from chalicelib.mail import TEMPLATES_DIR, Templates
@@ -108,11 +109,21 @@ def test_every_email_template_renders_as_jinja2_renders_it(
 ) -> None:
     templates = BothWays()
     sales_notification(lead, mail_settings, templates, stored=stored)
+    reminder = ("[Reminder 1/2]", lead.inquiry.name, ("a@example.com",))
+    sales_notification(lead, mail_settings, templates, follow_up=reminder)
     for locale in ("en", "zh"):
         acknowledgement(
             replace(lead, inquiry=replace(lead.inquiry, locale=locale)), mail_settings, templates
         )
     held_back_summary([lead, *others], mail_settings, templates)
+    counts = [(lead.inquiry.country or "", 2), (lead.inquiry.name, 0)]
+    every = [lead, *others]
+    digest = Digest("2026-11-19", "2026-11-18", "Asia/Shanghai", 1_795_000_000, len(others))
+    digest.by_country = digest.by_product = digest.by_score = counts
+    digest.unanswered, digest.unanswered_total = every, len(every) + int(stored)
+    digest.failed, digest.failed_total = others, len(others)
+    digest.failed_alerts, digest.failed_alerts_total = every[: int(stored)], 3
+    digest_email(digest, mail_settings, templates)
 
 
 def test_every_template_was_compared() -> None:

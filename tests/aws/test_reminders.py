@@ -1,0 +1,100 @@
+"""Reminders and escalation (chalicelib/followup/reminders.py) under the fake clock: a lead
+nobody answered is the owner's again FOLLOW_UP_HOURS after it came, MAX_REMINDERS times,
+then escalated once; answering it ends that; racing sweeps send each reminder once."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+
+from chalicelib.actions.keys import new_key
+from chalicelib.followup.sweeps import reminders
+from chalicelib.leads.model import SalesStatus
+from tests.conftest import REGION, SALES, body_of, post_json, sent_emails
+from tests.data import BUYER
+
+HOUR = 3600
+
+
+def follow_ups() -> list[tuple[str, str]]:
+    """(subject tag, To) of every reminder and escalation sent."""
+    return [
+        (str(m["Subject"]).split("]")[0] + "]", str(m["To"]))
+        for m in sent_emails()
+        if str(m["Subject"]).startswith(("[Reminder", "[Escalation"))
+    ]
+
+
+def test_reminders_then_one_escalation_and_an_answer_ends_them(
+    make_client: Any, clock: Any
+) -> None:
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name="/t/link-key", Value=new_key(), Type="SecureString"
+    )
+    api = make_client(
+        ESCALATION_EMAILS="boss@example.com",
+        ACTION_LINK_KEY="ssm:/t/link-key",
+        PUBLIC_API_URL="https://api.example.com/api",
+    )
+    unanswered = post_json(api, BUYER).json_body["id"]
+    answered = post_json(api, {**BUYER, "email": "b@example.com"}).json_body["id"]
+    api.runtime.leads.set_sales_status(answered, SalesStatus.REPLIED, SALES, None, int(clock()))
+    clock.advance(24 * HOUR - 60)
+    reminders(api.runtime)
+    assert follow_ups() == []
+    clock.advance(60)
+    reminders(api.runtime)
+    reminders(api.runtime)  # the same due reminder: not again
+    assert follow_ups() == [("[Reminder 1/2]", SALES)]
+    first = sent_emails()[-1]
+    assert "Reminder 1 of 2: nobody has answered this inquiry for 24 hours" in body_of(
+        first, "plain"
+    )
+    assert unanswered in first["X-Vigor-Lead-Id"]
+    owner_link = f"/leads/{unanswered}/actions/replied?to=sales%40vigorautomobile.com&exp="
+    assert owner_link in body_of(first, "plain")  # the sales email's actions, the owner's
+    for _ in range(3):
+        clock.advance(24 * HOUR)
+        reminders(api.runtime)
+    clock.advance(7 * 24 * HOUR)
+    reminders(api.runtime)
+    assert follow_ups() == [
+        ("[Reminder 1/2]", SALES),
+        ("[Reminder 2/2]", SALES),
+        ("[Escalation]", "boss@example.com"),
+    ]
+    escalation = body_of(sent_emails()[-1], "plain")
+    assert "after 2 reminders (owner: " in escalation
+    assert f"/leads/{unanswered}/actions/take?to=boss%40example.com&exp=" in escalation
+    # Escalated, still unanswered: in the digest's list until its status changes.
+    assert [lead for lead, _ in api.runtime.leads.unanswered()] == [unanswered]
+
+
+def test_racing_sweeps_send_each_due_reminder_once_and_ses_failures_come_back(
+    make_client: Any, clock: Any, faults: Any
+) -> None:
+    api = make_client()
+    for n in range(3):
+        post_json(api, {**BUYER, "email": f"b{n}@example.com"})
+    clock.advance(24 * HOUR)
+    barrier = threading.Barrier(2)
+
+    def racer() -> None:
+        barrier.wait()
+        reminders(api.runtime)
+
+    threads = [threading.Thread(target=racer) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert follow_ups() == [("[Reminder 1/2]", SALES)] * 3
+    clock.advance(24 * HOUR)
+    faults.fail("sesv2.SendEmail", "throttle")
+    assert reminders(api.runtime)["reminders_not_sent"] == 3
+    faults.heal()
+    clock.advance(300)
+    assert reminders(api.runtime)["reminded"] == 3
+    assert follow_ups()[3:] == [("[Reminder 2/2]", SALES)] * 3
