@@ -65,6 +65,14 @@ def check(stage: str, clients: Any) -> list[Line]:
     lines += _check_tables(clients, settings, stage)
     lines += _check_ses(clients, settings, stage)
     lines += _check_ssm(clients, stage)
+    if settings.action_link_key and not settings.public_api_url:
+        lines.append(
+            Line(
+                NOTE,
+                "sales emails go without action links: PUBLIC_API_URL is not set",
+                "set it in .chalice/config.json to the URL `chalice deploy` printed, deploy again",
+            )
+        )
     lines += _check_alerts(clients, settings, stage)
     lines += _check_app(clients, stage)
     return lines
