@@ -65,11 +65,11 @@ def check(stage: str, clients: Any) -> list[Line]:
     lines += _check_tables(clients, settings, stage)
     lines += _check_ses(clients, settings, stage)
     lines += _check_ssm(clients, stage)
-    if settings.action_link_key and not settings.public_api_url:
+    if settings.link_key and not settings.public_api_url:
         lines.append(
             Line(
                 NOTE,
-                "sales emails go without action links: PUBLIC_API_URL is not set",
+                "sales emails go without action and download links: PUBLIC_API_URL is not set",
                 "set it in .chalice/config.json to the URL `chalice deploy` printed, deploy again",
             )
         )
@@ -273,7 +273,7 @@ def _check_ssm(clients: Any, stage: str) -> list[Line]:
     for setting, parameter in ssm_parameters(stage_environment(stage)).items():
         put = (
             f"python manage.py provision --stage {stage}"  # it creates the link key
-            if setting == "ACTION_LINK_KEY"
+            if setting == "LINK_KEY"
             else f"aws ssm put-parameter --name {parameter} --type SecureString --overwrite"
             " --value 'THE-SECRET'"
         )

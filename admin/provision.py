@@ -87,12 +87,12 @@ def provision(runtime: Any, stage: str, cloudformation: Any, out: TextIO | None 
             " (or verify the whole domain with DKIM in the SES console).",
             file=out,
         )
-    link_key = ssm_parameter(settings.action_link_key)
+    link_key = ssm_parameter(settings.link_key)
     if link_key is not None:
         from admin.keys import ensure_link_key
 
         done = ensure_link_key(runtime.clients.client("ssm"), link_key)
-        print(f"action link key {link_key}: {done}", file=out)
+        print(f"link key {link_key}: {done}", file=out)
     account = ses_account(sesv2)
     if account is None:
         print("SES account status: unknown (GetAccount not answered)", file=out)

@@ -200,13 +200,13 @@ def ssm_parameters(env: dict[str, str]) -> dict[str, str]:
 def _secret_statements(env: dict[str, str]) -> list[dict[str, Any]]:
     """Read the SSM parameters the settings name (SecureString with the account's default
     key, aws/ssm, whose key policy lets SSM decrypt for the account: no KMS grant)."""
-    from chalicelib.actions.keys import PREVIOUS_SUFFIX
+    from chalicelib.signing import PREVIOUS_SUFFIX
 
     def arn(parameter: str) -> str:
         return f"arn:aws:ssm:*:*:parameter/{parameter.lstrip('/')}"
 
     parameters = ssm_parameters(env)
-    link_key = parameters.pop("ACTION_LINK_KEY", None)
+    link_key = parameters.pop("LINK_KEY", None)
     statements = []
     if parameters:
         statements.append(
@@ -220,7 +220,7 @@ def _secret_statements(env: dict[str, str]) -> list[dict[str, Any]]:
     if link_key is not None:  # the current and the previous key, in one GetParameters
         statements.append(
             {
-                "Sid": "ReadActionLinkKeys",
+                "Sid": "ReadLinkKeys",
                 "Effect": "Allow",
                 "Action": ["ssm:GetParameters"],
                 "Resource": [arn(link_key), arn(link_key + PREVIOUS_SUFFIX)],

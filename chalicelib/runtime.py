@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.inquiries.service import CaptchaVerifier, InquiryService
     from chalicelib.leads.dynamodb import LeadsTable
     from chalicelib.mail import Mailer, Templates
+    from chalicelib.signing import LinkSigner
 
 
 class Runtime:
@@ -40,7 +41,6 @@ class Runtime:
         self.settings = settings
         self.clients = clients or AwsClients()
         self.clock = clock
-        self._link_key_reader: Callable[[], str | None] | None = None
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> Runtime:
@@ -135,35 +135,29 @@ class Runtime:
             return None
         from chalicelib.attachments.files import Attachments
 
-        return Attachments(uploads, self.settings, self.link_key, self.clock)
+        return Attachments(uploads, self.settings, self.link_signer, self.clock)
 
-    def link_key(self) -> bytes | None:
-        """LINK_SIGNING_KEY's value (read from SSM once per instance when it names a
-        parameter); None when unset or unreadable: links are then not offered."""
-        value = self.settings.link_signing_key
-        if not value:
-            return None
-        parameter = ssm_parameter(value)
+    @cached_property
+    def link_signer(self) -> LinkSigner | None:
+        """Signs and checks every signed link (action and download links) with LINK_KEY;
+        None when it is unset. The key is read from SSM on first use: one GetParameters per
+        container, whichever kind of link asks first."""
+        parameter = ssm_parameter(self.settings.link_key)
         if parameter is None:
-            return value.encode("utf-8")
-        if self._link_key_reader is None:
-            self._link_key_reader = self._ssm_secret(parameter)
-        secret = self._link_key_reader()
-        return None if secret is None else secret.encode("utf-8")
+            return None
+        from chalicelib.signing import KeyRing, LinkSigner
+
+        return LinkSigner(KeyRing(lambda: self.clients.client("ssm"), parameter, self.clock))
 
     @cached_property
     def action_links(self) -> ActionLinks | None:
-        """Signs and checks the sales email's action links; None when they are off. The
-        key is read from SSM on first use (one GetParameters per container)."""
-        settings = self.settings
-        parameter = ssm_parameter(settings.action_link_key)
-        if parameter is None or settings.public_api_url is None:
+        """Signs and checks the sales email's action links; None when they are off."""
+        signer, base = self.link_signer, self.settings.public_api_url
+        if signer is None or base is None:
             return None
-        from chalicelib.actions.keys import KeyRing
         from chalicelib.actions.links import ActionLinks
 
-        keys = KeyRing(lambda: self.clients.client("ssm"), parameter, self.clock)
-        return ActionLinks(settings.public_api_url, keys, self.clock)
+        return ActionLinks(base, signer, self.clock)
 
     def check_email(self, address: str) -> str:
         from chalicelib.inquiries.email_check import normalized_email

@@ -19,7 +19,9 @@ _SIMPLE_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # "ssm:/vigor-leads/prod/turnstile-secret" (read once per function instance, when needed).
 SSM_PREFIX = "ssm:"
 _SSM_NAME = re.compile(r"^/?[A-Za-z0-9_.\-/]{1,1011}$")
-SECRET_SETTINGS = ("TURNSTILE_SECRET", "LINK_SIGNING_KEY", "ACTION_LINK_KEY", "CHAT_WEBHOOKS")
+SECRET_SETTINGS = ("TURNSTILE_SECRET", "LINK_KEY", "CHAT_WEBHOOKS")
+# Settings that were renamed: still set, they stop the start-up naming the new one.
+RENAMED_SETTINGS = {"ACTION_LINK_KEY": "LINK_KEY", "LINK_SIGNING_KEY": "LINK_KEY"}
 
 
 def ssm_parameter(value: str | None) -> str | None:
@@ -71,7 +73,6 @@ class Settings:
     alert_emails: tuple[str, ...] = ()  # `provision` subscribes them to the alarms
     # Attachments (chalicelib/attachments): off while no bucket is named.
     uploads_bucket: str | None = None
-    link_signing_key: str | None = None  # signs download links (a secret: ssm:/path)
     # The follow-up sweeps (chalicelib/followup/): reminders, escalation, digest, chat.
     follow_up_hours: int = 24  # a lead still new this long after it came is due a reminder
     max_reminders: int = 2
@@ -80,14 +81,17 @@ class Settings:
     digest_timezone: str = "Asia/Shanghai"
     digest_emails: tuple[str, ...] = ()  # none: SALES_EMAILS
     chat_webhooks: str | None = None  # ssm:/path of a JSON list (chalicelib/alerts/)
-    # The action links in the sales email: their key's SSM parameter (ssm:/path) and the
-    # API's public base URL they point to. Both set: links on; else the email has none.
-    action_link_key: str | None = None
-    # PUBLIC_API_URL: where the action links and the download links of files point
+    # The signed links of the sales email (actions, downloads of files too large to attach):
+    # their one key's SSM parameter (ssm:/path, chalicelib/signing.py) and the API's public
+    # base URL they point to. Both set: links on; else the email has none.
+    link_key: str | None = None
     public_api_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
+        for old, new in RENAMED_SETTINGS.items():
+            if env.get(old, "").strip():
+                raise SettingsError(f"{old} is now {new}: rename it (see README, Configuration)")
         reader = _Reader(env)
         return cls(
             content_table=reader.required("CONTENT_TABLE"),
@@ -111,7 +115,6 @@ class Settings:
             outbox_dir=reader.optional("OUTBOX_DIR"),
             alert_emails=reader.addresses("ALERT_EMAILS", required=False),
             uploads_bucket=reader.optional("UPLOADS_BUCKET"),
-            link_signing_key=reader.secret("LINK_SIGNING_KEY"),
             follow_up_hours=reader.positive_int("FOLLOW_UP_HOURS", 24),
             max_reminders=reader.positive_int("MAX_REMINDERS", 2),
             escalation_emails=reader.addresses("ESCALATION_EMAILS", required=False),
@@ -119,7 +122,7 @@ class Settings:
             digest_timezone=reader.timezone("DIGEST_TIMEZONE", "Asia/Shanghai"),
             digest_emails=reader.addresses("DIGEST_EMAILS", required=False),
             chat_webhooks=reader.ssm_only("CHAT_WEBHOOKS"),
-            action_link_key=reader.ssm_only("ACTION_LINK_KEY"),
+            link_key=reader.ssm_only("LINK_KEY"),
             public_api_url=reader.base_url("PUBLIC_API_URL"),
         )
 
@@ -159,7 +162,7 @@ class _Reader:
         if value is not None and ssm_parameter(value) is None:
             raise SettingsError(
                 f"{name} must name an SSM SecureString parameter as ssm:/path/name"
-                " (e.g. ssm:/vigor-leads/prod/action-link-key); the secret itself never goes"
+                " (e.g. ssm:/vigor-leads/prod/link-key); the secret itself never goes"
                 " in config.json"
             )
         return value

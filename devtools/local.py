@@ -127,7 +127,7 @@ class LocalService:
             load_seed(runtime.content)
             if runtime.settings.uploads_bucket:  # bound to the emulator now, as the others
                 runtime.clients.client("s3")
-            link_key = ssm_parameter(runtime.settings.action_link_key)
+            link_key = ssm_parameter(runtime.settings.link_key)
             if link_key is not None:  # as `provision` creates it
                 ensure_link_key(runtime.clients.client("ssm"), link_key)
         self._serve_api(runtime)
@@ -180,9 +180,9 @@ class LocalService:
             "OUTBOX_DIR": str(self.options.outbox),
             # attachments: the uploads bucket, and links for files too large to mail
             "UPLOADS_BUCKET": f"vigor-leads-{LOCAL_STAGE}-uploads",
-            "LINK_SIGNING_KEY": "local-only link signing key",
             "PUBLIC_API_URL": f"http://{self.options.host}:{self.options.api_port}",
-            "ACTION_LINK_KEY": f"ssm:/vigor-leads/{LOCAL_STAGE}/action-link-key",
+            # the key of every signed link (actions, downloads), created in the emulator
+            "LINK_KEY": f"ssm:/vigor-leads/{LOCAL_STAGE}/link-key",
         }
         env.update(self.options.env)
         if self.options.use_aws:  # the stage's settings, but the local demo site may call it

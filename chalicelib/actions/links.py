@@ -2,8 +2,9 @@
 
     {PUBLIC_API_URL}/leads/{lead id}/actions/{action}?to={recipient}&exp={epoch}&sig={sig}
 
-sig = HMAC-SHA256 (signing.py) over "lead id, action, recipient (lower case), expiry", one
-per line, with the current key (keys.py); checked against the current and the previous key.
+sig = HMAC-SHA256 (chalicelib/signing.py, the LINK_KEY every signed link shares) over
+"action", lead id, action, recipient (lower case), expiry, one per line, with the current
+key; checked against the current and the previous key.
 A link is the recipient's own: "take" makes them the owner, the history names them.
 """
 
@@ -14,9 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from chalicelib.actions.keys import KeyRing
-from chalicelib.actions.signing import sign, verify
 from chalicelib.leads.model import SalesStatus
+from chalicelib.signing import LinkSigner
 
 LINK_DAYS = 30
 # action (the URL's last part) -> the sales status it sets; None: "take it" (assign to me)
@@ -59,10 +59,6 @@ class LinkRefused(Exception):
         self.message = message
 
 
-def signed_text(lead_id: str, action: str, recipient: str, expires: int) -> str:
-    return f"{lead_id}\n{action}\n{recipient.lower()}\n{expires}"
-
-
 @dataclass(frozen=True)
 class Link:
     lead_id: str
@@ -73,21 +69,20 @@ class Link:
 
 
 class ActionLinks:
-    def __init__(self, base_url: str, keys: KeyRing, clock: Callable[[], float]) -> None:
+    def __init__(self, base_url: str, signer: LinkSigner, clock: Callable[[], float]) -> None:
         self._base = base_url.rstrip("/")
-        self._keys = keys
+        self._signer = signer
         self._clock = clock
 
     def for_recipient(self, lead_id: str, recipient: str) -> list[tuple[str, str]]:
         """(action, URL) of every action, signed for `recipient`; [] without a key (the
         email then goes without links: a lead is never held up by SSM)."""
-        keys = self._keys.keys()
-        if keys is None:
-            return []
         expires = int(self._clock()) + LINK_DAYS * 86400
         links = []
         for action in ACTIONS:
-            signature = sign(keys.current, signed_text(lead_id, action, recipient, expires))
+            signature = self._signer.sign("action", lead_id, action, recipient.lower(), expires)
+            if signature is None:
+                return []
             query = urlencode({"to": recipient, "exp": expires, "sig": signature})
             links.append((action, f"{self._base}/leads/{lead_id}/actions/{action}?{query}"))
         return links
@@ -110,15 +105,13 @@ class ActionLinks:
             raise LinkRefused(
                 400, "invalid_link", "This link is incomplete: open it from the email."
             )
-        text = signed_text(lead_id, action, recipient, int(expires))
-        keys = self._keys.keys()
-        if keys is None:
+        genuine = self._signer.verify(
+            signature, "action", lead_id, action, recipient.lower(), int(expires)
+        )
+        if genuine is None:
             raise LinkRefused(503, "service_unavailable", "Please try again in a minute.")
-        if not verify(keys.all(), text, signature):
-            # perhaps signed with a key rotated in since this container read its keys
-            fresh = self._keys.reread() and self._keys.keys()
-            if not fresh or not verify(fresh.all(), text, signature):
-                raise LinkRefused(403, "invalid_link", "This link is not valid: it was changed.")
+        if not genuine:
+            raise LinkRefused(403, "invalid_link", "This link is not valid: it was changed.")
         if int(expires) < self._clock():
             raise LinkRefused(
                 410, "link_expired", f"This link has expired (links last {LINK_DAYS} days)."

@@ -13,6 +13,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from chalicelib.attachments.bucket import (
@@ -32,7 +33,9 @@ from chalicelib.attachments.kinds import (
 )
 from chalicelib.leads.model import Attachment, Lead
 from chalicelib.settings import Settings
-from chalicelib.signing import sign, verify
+
+if TYPE_CHECKING:
+    from chalicelib.signing import LinkSigner
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,7 @@ class Checked:
 @dataclass(frozen=True)
 class Enclosure:
     """One file as the sales email carries it: attached (data) or as a link (url; None when
-    links cannot be made: LINK_SIGNING_KEY or PUBLIC_API_URL unset or unreadable)."""
+    links cannot be made: LINK_KEY or PUBLIC_API_URL unset, or the key unreadable)."""
 
     file: Attachment
     data: bytes | None = None
@@ -81,12 +84,12 @@ class Attachments:
         self,
         bucket: UploadsBucket,
         settings: Settings,
-        link_key: Callable[[], bytes | None],
+        signer: LinkSigner | None,
         clock: Callable[[], float],
     ) -> None:
         self._bucket = bucket
         self._settings = settings
-        self._link_key = link_key
+        self._signer = signer
         self._clock = clock
 
     @property
@@ -172,17 +175,20 @@ class Attachments:
     def link(self, lead: Lead, number: int) -> str | None:
         """A download link valid as long as the lead is kept; None when none can be made."""
         base = self._settings.public_api_url
-        key = self._link_key() if base else None
-        if not base or not key:
+        if not base or self._signer is None:
             return None
         expires = lead.expires_at
-        query = urlencode({"exp": expires, "sig": sign(_signed(lead.id, number, expires), key)})
+        signature = self._signer.sign("file", lead.id, number, expires)
+        if signature is None:
+            return None
+        query = urlencode({"exp": expires, "sig": signature})
         return f"{base}/attachments/{lead.id}/{number}?{query}"
 
     def download(self, lead_id: str, number: int, expires: int, signature: str) -> str | None:
         """A fresh presigned GET for a link's file; None when its signature is not ours."""
-        key = self._link_key()
-        if key is None or not verify(_signed(lead_id, number, expires), signature, key):
+        if self._signer is None or not self._signer.verify(
+            signature, "file", lead_id, number, expires
+        ):
             return None
         return self._bucket.presigned_get(lead_file_key(lead_id, number), DOWNLOAD_SECONDS)
 
@@ -191,10 +197,6 @@ class Attachments:
         keys = [lead_file_key(lead_id, number) for number in range(1, files + 1)]
         if keys:
             self._bucket.delete(keys)
-
-
-def _signed(lead_id: str, number: int, expires: int) -> bytes:
-    return f"attachment\0{lead_id}\0{number}\0{expires}".encode()
 
 
 def _problem(fetched: Fetched, tag: str) -> str | None:

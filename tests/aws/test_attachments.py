@@ -19,7 +19,8 @@ from tests.conftest import REGION, SITE, lead_items, post_json, sent_emails
 from tests.data import BUYER
 
 BUCKET = "vigor-leads-test-uploads"
-LINKS = {"LINK_SIGNING_KEY": "a test key", "PUBLIC_API_URL": "https://api.example.com/api"}
+KEY = "/vigor-leads/test/link-key"
+LINKS = {"LINK_KEY": f"ssm:{KEY}", "PUBLIC_API_URL": "https://api.example.com/api"}
 
 
 def presign(api: Any, filename: str, size: int, content_type: str = "", **extra: Any) -> Any:
@@ -68,8 +69,17 @@ SAMPLES = {
 
 
 @pytest.fixture
-def api(make_client: Any) -> Any:
-    return make_client(**LINKS)
+def links(aws: None) -> dict[str, str]:
+    """The settings of signed links, with the key `provision` creates."""
+    from admin.keys import ensure_link_key
+
+    ensure_link_key(boto3.client("ssm", region_name=REGION), KEY)
+    return LINKS
+
+
+@pytest.fixture
+def api(make_client: Any, links: dict[str, str]) -> Any:
+    return make_client(**links)
 
 
 def submit(api: Any, ids: list[str], **headers: str) -> Any:
@@ -233,20 +243,19 @@ def test_a_sixth_file_a_missing_one_and_a_foreign_one_are_refused(
 
 
 def test_files_over_the_mail_limit_are_signed_links_to_a_fresh_download(
-    make_client: Any, clock: Any, counter: Any
+    make_client: Any, links: dict[str, str], clock: Any, counter: Any
 ) -> None:
     import re
 
-    ssm = boto3.client("ssm", region_name=REGION)
-    ssm.put_parameter(Name="/vigor-leads/test/link-key", Value="s3cret", Type="SecureString")
-    api = make_client(
-        LINK_SIGNING_KEY="ssm:/vigor-leads/test/link-key", PUBLIC_API_URL=LINKS["PUBLIC_API_URL"]
-    )
+    from admin.keys import rotate_link_key
+
+    api = make_client(**links)
     six_mb = [b"%PDF-1.7\n" + bytes([48 + n]) * (6 * 2**20) for n in (1, 2)]
     ids = [upload_file(api, f"scan {n}.pdf", data)["id"] for n, data in enumerate(six_mb)]
     counter.reset()
     assert submit(api, ids).status_code == 201
-    assert counter.calls.count("ssm.GetParameter") == 1  # the key, once per instance
+    # one read of the one link key (current and previous) for the action and download links
+    assert [c for c in counter.calls if c.startswith("ssm.")] == ["ssm.GetParameters"]
     (mail,) = sent_emails()
     assert [part.get_filename() for part in mail.iter_attachments()] == ["scan 0.pdf"]
     text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
@@ -260,14 +269,26 @@ def test_files_over_the_mail_limit_are_signed_links_to_a_fresh_download(
     tampered = link[:-1] + ("A" if link[-1] != "A" else "B")
     assert api.http.get(tampered).status_code == 403
     assert api.http.get(link.replace("/2?", "/1?")).status_code == 403  # another file
+    action = re.search(r"https://api\.example\.com/api/leads/(\w+)/actions/won\?\S*sig=(\S+)", text)
+    assert action, text
+    lead_id, action_sig = action.groups()
+    replayed = re.sub(r"sig=\S+", f"sig={action_sig}", link)  # an action link's signature
+    assert f"/attachments/{lead_id}/2?" in replayed and api.http.get(replayed).status_code == 403
+    # a download link lives as long as its lead: it survives one rotation of the key ...
+    ssm = boto3.client("ssm", region_name=REGION)
+    rotate_link_key(ssm, KEY)
+    clock.advance(301)  # (a warm instance re-reads the keys, at most every 5 minutes)
+    assert api.http.get(link).status_code == 302
+    assert make_client(**links).http.get(link).status_code == 302  # a cold one
+    rotate_link_key(ssm, KEY)  # ... not two (README, "Signed links")
+    assert make_client(**links).http.get(link).status_code == 403
     clock.advance(731 * 86400)  # the lead (and its files) are gone by then
     assert api.http.get(link).json_body["error"]["code"] == "link_expired"
 
 
-def test_a_retried_email_carries_the_same_files(make_client: Any, faults: Any, clock: Any) -> None:
+def test_a_retried_email_carries_the_same_files(api: Any, faults: Any, clock: Any) -> None:
     from chalicelib.inquiries.retry import retry_pending
 
-    api = make_client(**LINKS)
     upload = upload_file(api, "photo.jpg", SAMPLES["photo.jpg"])
     faults.fail("sesv2.SendEmail", "throttle")
     assert submit(api, [upload["id"]]).status_code == 201

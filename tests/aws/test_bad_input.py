@@ -56,8 +56,8 @@ FORM = "application/x-www-form-urlencoded"
 GOOD = {"name": "Hans Müller", "email": "hans@example.com", "message": "Quote 200 brake pads."}
 HIGH_LIMITS = {"RATE_LIMIT_PER_IP_PER_HOUR": "100000", "RATE_LIMIT_PER_EMAIL_PER_HOUR": "100000"}
 ERROR_CODE = re.compile(r"^[a-z][a-z_]*\Z")
-LINK_KEY = "/vigor-leads/test/action-link-key"
-ACTION_LINKS_ON = {"ACTION_LINK_KEY": f"ssm:{LINK_KEY}", "PUBLIC_API_URL": "https://api.example"}
+KEY_PARAMETER = "/vigor-leads/test/link-key"
+ACTION_LINKS_ON = {"LINK_KEY": f"ssm:{KEY_PARAMETER}", "PUBLIC_API_URL": "https://api.example"}
 ALLOWED_ORIGIN = SITE
 
 
@@ -1599,7 +1599,7 @@ UPLOADS = [
         ]
     ],
 ]
-# ... and the signed download links (no signing key in this stack: every link is refused)
+# ... and the signed download links (LINK_KEY is set: a made-up signature never matches)
 DOWNLOADS = [
     get(f"GET /attachments {label}", f"/attachments/{path}", expect)
     for label, path, expect in [
@@ -1738,7 +1738,7 @@ def stack() -> Iterator[Stack]:
             verify_sender(boto3.client("sesv2", region_name=REGION), SENDER)
             from admin.keys import ensure_link_key
 
-            ensure_link_key(boto3.client("ssm", region_name=REGION), LINK_KEY)
+            ensure_link_key(boto3.client("ssm", region_name=REGION), KEY_PARAMETER)
             settings = Settings.from_env(settings_env(**HIGH_LIMITS, **ACTION_LINKS_ON))
             db = boto3.client("dynamodb", region_name=REGION)
             load_seed(ContentRepository(db, settings.content_table))

@@ -114,7 +114,7 @@ def test_action_links_cost_one_ssm_read_per_container_and_nothing_per_request(
 
     ensure_link_key(boto3.client("ssm", region_name=REGION), "/vigor-leads/test/link-key")
     api = make_client(
-        ACTION_LINK_KEY="ssm:/vigor-leads/test/link-key",
+        LINK_KEY="ssm:/vigor-leads/test/link-key",
         PUBLIC_API_URL="https://api.example.test",
         AUTOREPLY_ENABLED="true",
     )

@@ -103,7 +103,7 @@ def expected(stage: str) -> set[tuple[str, str]]:
     for prefix in ("uploads", "leads"):
         objects = f"arn:aws:s3:::{bucket}/{prefix}/*"
         pairs |= {(action, objects) for action in ("s3:GetObject", "s3:PutObject")}
-    link_key = env.get("ACTION_LINK_KEY", "").removeprefix("ssm:")
+    link_key = env.get("LINK_KEY", "").removeprefix("ssm:")
     if link_key:  # the action links' key and, during a rotation, the previous one
         for name in (link_key, link_key + "-previous"):
             pairs.add(("ssm:GetParameters", f"arn:aws:ssm:*:*:parameter{name}"))

@@ -9,9 +9,9 @@ from typing import Any
 
 import boto3
 
-from chalicelib.actions.keys import new_key
 from chalicelib.followup.sweeps import reminders
 from chalicelib.leads.model import SalesStatus
+from chalicelib.signing import new_key
 from tests.conftest import REGION, SALES, body_of, post_json, sent_emails
 from tests.data import BUYER
 
@@ -35,7 +35,7 @@ def test_reminders_then_one_escalation_and_an_answer_ends_them(
     )
     api = make_client(
         ESCALATION_EMAILS="boss@example.com",
-        ACTION_LINK_KEY="ssm:/t/link-key",
+        LINK_KEY="ssm:/t/link-key",
         PUBLIC_API_URL="https://api.example.com/api",
     )
     unanswered = post_json(api, BUYER).json_body["id"]

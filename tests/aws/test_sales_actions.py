@@ -17,7 +17,7 @@ from chalicelib.leads.model import SalesStatus
 from tests.conftest import REGION, body_of, post_form, post_json, sent_emails, stored_lead
 from tests.data import BUYER
 
-KEY = "/vigor-leads/test/action-link-key"
+KEY = "/vigor-leads/test/link-key"
 API = "https://api.example.test/api"
 HOST = "api.example.test"
 TEAM = "anna@vigorautomobile.com,bo@vigorautomobile.com"
@@ -41,7 +41,7 @@ SOURCE = {
 @pytest.fixture
 def api(make_client: Any) -> Any:
     ensure_link_key(boto3.client("ssm", region_name=REGION), KEY)
-    return make_client(ACTION_LINK_KEY=f"ssm:{KEY}", PUBLIC_API_URL=API, SALES_EMAILS=TEAM)
+    return make_client(LINK_KEY=f"ssm:{KEY}", PUBLIC_API_URL=API, SALES_EMAILS=TEAM)
 
 
 def links_in(message: Any) -> dict[str, str]:
@@ -134,7 +134,7 @@ def test_the_pages_are_chinese_for_a_chinese_browser(api: Any, clock: Any) -> No
 
 def test_take_it_makes_the_clicker_the_owner(make_client: Any, settings: Any) -> None:
     ensure_link_key(boto3.client("ssm", region_name=REGION), KEY)
-    api = make_client(ACTION_LINK_KEY=f"ssm:{KEY}", PUBLIC_API_URL=API, SALES_EMAILS=TEAM)
+    api = make_client(LINK_KEY=f"ssm:{KEY}", PUBLIC_API_URL=API, SALES_EMAILS=TEAM)
     lead_id, _ = take_lead(api)
     owner = stored_lead(settings, lead_id).owner
     other = next(address for address in TEAM.split(",") if address != owner)
@@ -235,7 +235,7 @@ def test_keys_rotate_keeps_the_previous_key_working_and_warm_instances_follow(
     from chalicelib.settings import Settings
 
     env = {**stage_environment("dev"), "PUBLIC_API_URL": API}
-    parameter = env["ACTION_LINK_KEY"].removeprefix("ssm:")
+    parameter = env["LINK_KEY"].removeprefix("ssm:")
     ensure_link_key(boto3.client("ssm", region_name=REGION), parameter)
 
     def instance() -> Any:

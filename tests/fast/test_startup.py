@@ -35,7 +35,10 @@ ROOT = Path(__file__).resolve().parents[2]
         ("MAX_NOTIFY_ATTEMPTS", "-1"),
         ("PUBLIC_API_URL", "api.example.com/api"),
         ("PUBLIC_API_URL", "https://api.example.com/api?x=1"),
-        ("LINK_SIGNING_KEY", "ssm:/bad name"),
+        ("LINK_KEY", "ssm:/bad name"),
+        ("LINK_KEY", "a key in config.json"),
+        ("ACTION_LINK_KEY", "ssm:/vigor-leads/prod/action-link-key"),  # renamed: LINK_KEY
+        ("LINK_SIGNING_KEY", "ssm:/vigor-leads/prod/link-signing-key"),  # renamed: LINK_KEY
         ("FOLLOW_UP_HOURS", "0"),
         ("ESCALATION_EMAILS", "boss"),
         ("DIGEST_HOUR", "24"),
