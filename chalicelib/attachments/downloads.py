@@ -1,7 +1,8 @@
 """GET /attachments/{lead_id}/{n}?exp=&sig=: a download link from the sales email, valid as
-long as the lead is kept (exp is the lead's expiry), signed with LINK_SIGNING_KEY. A valid
-link is a 302 to a presigned S3 GET of a few minutes, so the link itself never grows stale
-with the credentials that sign S3 URLs. No AWS call (the key: one SSM read per instance)."""
+long as the lead is kept (exp is the lead's expiry) and signed with the current or the
+previous LINK_KEY (chalicelib/signing.py). A valid link is a 302 to a presigned S3 GET of a
+few minutes, so the link itself never grows stale with the credentials that sign S3 URLs.
+No AWS call (the key: one SSM read per instance)."""
 
 from __future__ import annotations
 
