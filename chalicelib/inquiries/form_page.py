@@ -21,6 +21,8 @@ from typing import Any
 
 from chalice.app import Response
 
+from chalicelib.leads.model import SOURCE_FIELDS
+
 COMPANY = "Wenzhou Vigor Automobile Parts Co., Ltd"
 
 LABELS = {
@@ -120,6 +122,10 @@ FIELDS = [
 ROW_INPUTS = ("part_number", "description", "quantity", "unit", "target_price", "currency")
 _ROW_KEY = re.compile(r"items\[(0|[1-9][0-9]?)\]\.(\w+)\Z")
 CARRIED = ("page", "redirect", "locale")  # hidden fields sent again as they came
+# Sent again too unless refused (a hidden value the visitor cannot correct would fail again):
+# where the visitor came from, and the ids of the files the site's script uploaded.
+CARRIED_IF_VALID = SOURCE_FIELDS
+ATTACHMENTS = "attachments"
 
 STYLE = """
 body{margin:0;font-family:Arial,"Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;
@@ -213,10 +219,8 @@ def invalid_page(
         f'<input id="f-website" name="website" type="text" tabindex="-1" autocomplete="off"'
         f' value="{escape(honeypot)}"></div>'
     )
-    for name in CARRIED:
-        value = _text(values.get(name))
-        if value:
-            parts.append(f'<input type="hidden" name="{name}" value="{escape(value)}">')
+    for name, value in _hidden(values, errors):
+        parts.append(f'<input type="hidden" name="{name}" value="{escape(value)}">')
     parts.append(f'<button type="submit">{escape(t["submit"])}</button></form>')
     parts.append(_back(t, back))
     return _page(422, locale, t["invalid.title"], "".join(parts), form_targets=origins)
@@ -250,6 +254,20 @@ def _input(
         parts.append(f'<p id="f-{anchor}-error" class="error">{escape(error)}</p>')
     parts.append("</div>")
     return parts
+
+
+def _hidden(values: Mapping[str, Any], errors: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(name, value) of each hidden field the form sends again; `attachments` once per id."""
+    hidden = [(name, _text(values.get(name))) for name in CARRIED]
+    hidden += [(name, _text(values.get(name))) for name in CARRIED_IF_VALID if name not in errors]
+    ids = values.get(ATTACHMENTS)
+    if isinstance(ids, list) and ATTACHMENTS not in errors:
+        hidden += [
+            (ATTACHMENTS, upload_id)
+            for index, upload_id in enumerate(ids)
+            if isinstance(upload_id, str) and f"{ATTACHMENTS}[{index}]" not in errors
+        ]
+    return [(name, value) for name, value in hidden if value]
 
 
 def _typed_rows(values: Mapping[str, Any]) -> list[tuple[int, dict[str, str]]]:

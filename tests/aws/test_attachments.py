@@ -286,6 +286,35 @@ def test_files_over_the_mail_limit_are_signed_links_to_a_fresh_download(
     assert api.http.get(link).json_body["error"]["code"] == "link_expired"
 
 
+def test_the_no_js_form_page_sends_the_files_and_the_source_again(api: Any) -> None:
+    """A 422 page (a browser without JavaScript) keeps the hidden fields the site's form had:
+    the corrected form sent from it carries the same files and where the visitor came from;
+    a hidden value that was refused is left out (the visitor could not correct it)."""
+    import re
+    from html import unescape
+
+    from tests.conftest import body_of, post_form
+
+    upload = upload_file(api, "photo.jpg", SAMPLES["photo.jpg"])["id"]
+    source = [("utm_source", "google"), ("utm_campaign", "brake-pads-eu"), ("gclid", "Cj0K")]
+    typed = [(k, v) for k, v in BUYER.items() if k != "email"] + [("email", "buyer@example")]
+    browser = {"Accept": "text/html", "Origin": "http://localhost", "Host": "localhost"}
+    sent = [*typed, *source, ("landing_page", "javascript:x"), ("attachments", upload)]
+    page = post_form(api, sent, **browser)
+    assert page.status_code == 422
+    html = page.body.decode("utf-8")
+    inputs = re.findall(r'<input [^>]*name="([^"]+)"[^>]*value="([^"]*)"', html)
+    inputs += re.findall(r'<textarea [^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', html)
+    again = [(name, unescape(value)) for name, value in inputs]
+    assert [*source, ("attachments", upload)] == [p for p in again if p in sent[-5:]]
+    assert "landing_page" not in dict(again)  # refused: sending it again would fail again
+    corrected = [(k, BUYER["email"] if k == "email" else v) for k, v in again]
+    assert post_form(api, corrected, **browser).status_code == 201
+    (mail,) = sent_emails()
+    assert [part.get_filename() for part in mail.iter_attachments()] == ["photo.jpg"]
+    assert "utm_source=google · utm_campaign=brake-pads-eu · gclid=Cj0K" in body_of(mail, "plain")
+
+
 def test_a_retried_email_carries_the_same_files(api: Any, faults: Any, clock: Any) -> None:
     from chalicelib.inquiries.retry import retry_pending
 
