@@ -30,7 +30,14 @@ def handle_download(runtime: Runtime, request: Request, lead_id: str, number: st
         return error_response(
             410, "link_expired", "This download link has expired with its inquiry."
         )
-    url = files.download(lead_id, int(number), int(expires), signature)
+    from chalicelib.attachments.files import FilesUnavailable
+
+    try:
+        url = files.download(lead_id, int(number), int(expires), signature)
+    except FilesUnavailable:  # the key could not be read: the link may well be good
+        return error_response(
+            503, "service_unavailable", "Please try again in a minute.", None, {"Retry-After": "60"}
+        )
     if url is None:
         return error_response(403, "link_invalid", "This download link is not valid.")
     return Response(

@@ -46,7 +46,7 @@ DOWNLOAD_SECONDS = 300  # the presigned GET a link redirects to
 
 
 class FilesUnavailable(RuntimeError):
-    """The bucket could not be read: the files cannot be checked now (503, retry)."""
+    """The bucket (or, for a download link, the link key) could not be read now (503, retry)."""
 
 
 @dataclass(frozen=True)
@@ -185,10 +185,14 @@ class Attachments:
         return f"{base}/attachments/{lead.id}/{number}?{query}"
 
     def download(self, lead_id: str, number: int, expires: int, signature: str) -> str | None:
-        """A fresh presigned GET for a link's file; None when its signature is not ours."""
-        if self._signer is None or not self._signer.verify(
-            signature, "file", lead_id, number, expires
-        ):
+        """A fresh presigned GET for a link's file; None when its signature is not ours;
+        FilesUnavailable while the link key cannot be read (a valid link is not refused)."""
+        if self._signer is None:
+            return None
+        genuine = self._signer.verify(signature, "file", lead_id, number, expires)
+        if genuine is None:
+            raise FilesUnavailable("link key unreadable")
+        if not genuine:
             return None
         return self._bucket.presigned_get(lead_file_key(lead_id, number), DOWNLOAD_SECONDS)
 

@@ -243,7 +243,7 @@ def test_a_sixth_file_a_missing_one_and_a_foreign_one_are_refused(
 
 
 def test_files_over_the_mail_limit_are_signed_links_to_a_fresh_download(
-    make_client: Any, links: dict[str, str], clock: Any, counter: Any
+    make_client: Any, links: dict[str, str], clock: Any, counter: Any, faults: Any
 ) -> None:
     import re
 
@@ -282,6 +282,10 @@ def test_files_over_the_mail_limit_are_signed_links_to_a_fresh_download(
     assert make_client(**links).http.get(link).status_code == 302  # a cold one
     rotate_link_key(ssm, KEY)  # ... not two (README, "Signed links")
     assert make_client(**links).http.get(link).status_code == 403
+    faults.fail("ssm.GetParameters", "server")  # the key unreadable: not refused, retry
+    unread = make_client(**links).http.get(link)
+    assert unread.status_code == 503 and unread.headers["Retry-After"]
+    faults.heal()
     clock.advance(731 * 86400)  # the lead (and its files) are gone by then
     assert api.http.get(link).json_body["error"]["code"] == "link_expired"
 
