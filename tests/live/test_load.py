@@ -1,7 +1,7 @@
-"""Load: 200 inquiries from 20 concurrent clients against the running local service.
+"""Load: 120 inquiries from 20 concurrent clients against the running local service.
 
-Every one is answered 201, stored once and mailed to sales once: 200 answers, 200 leads,
-200 sales emails (plus one acknowledgement per visitor), all with distinct ids, and each
+Every one is answered 201, stored once and mailed to sales once: 120 answers, 120 leads,
+120 sales emails (plus one acknowledgement per visitor), all with distinct ids, and each
 email carries the lead it belongs to. Sending them all again with the same Idempotency-Keys
 stores and sends nothing more.
 
@@ -24,7 +24,7 @@ from devtools.emulator import cheap_transaction_rollback
 from devtools.http import Answer, buyer, post_json
 from devtools.live import HIGH_RATE_LIMITS, Observer, running_service
 
-SUBMISSIONS = 200
+SUBMISSIONS = 120
 CLIENTS = 20
 
 
