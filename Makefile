@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test test-fast lint bench package chromium screenshots clean
+.PHONY: run test test-openapi test-fast lint bench package chromium screenshots clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +18,13 @@ run: $(STAMP)  ## the API on :8000, the demo site on :8001, embedded AWS emulati
 
 # Two workers (pytest-xdist), each test file on one worker so module fixtures (a running
 # service, a browser) are shared as before. Schemathesis names every generated operation test
-# alike, and xdist would run one of them only: that file runs on its own, afterwards.
-test: $(STAMP) chromium lint  ## the whole suite, as CI runs it (browser tests included)
+# alike, and xdist would run one of them only: that file runs in its own process, beside the
+# linters (two single-core jobs on the two cores, output kept apart), before the rest.
+test: $(STAMP) chromium  ## the whole suite, as CI runs it (browser tests included)
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint test-openapi
 	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/live/test_openapi.py
+
+test-openapi: $(STAMP)
 	$(BIN)/python -m pytest tests/live/test_openapi.py
 
 test-fast: $(STAMP)  ## the fast tier: the domain with in-memory fakes, no AWS emulation
