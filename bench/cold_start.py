@@ -1,9 +1,11 @@
 """Cold start: a new process imports the app and answers its first request, as Lambda does.
 
-The Lambda runtime runs the deployment zip: the app's modules and the libraries packaged
-with it (Chalice's runtime, email-validator, ...) are imported from source, because the zip
-holds no .pyc files and the function's code directory is read-only (Python cannot cache what
-it compiles); the standard library and boto3/botocore come with the runtime, precompiled.
+The Lambda runtime runs the deployment zip, whose code directory is read-only (Python cannot
+cache what it compiles): the app's own modules come precompiled (`chalice deploy` and
+`package` run admin/predeploy.compile_for_lambda, checked-hash .pyc in chalicelib), the
+libraries packaged with them (Chalice's runtime, email-validator, ...) are compiled from
+source at each cold start; the standard library and boto3/botocore come with the runtime,
+precompiled.
 The bench does the same: it builds the zip with `chalice package` (devtools.package.build),
 unpacks it, and runs each probe in a fresh interpreter whose working directory is the
 unpacked function, with PYTHONDONTWRITEBYTECODE=1 and the venv's precompiled boto3. The
@@ -147,7 +149,7 @@ def measure(
         source = IMPORT_ONLY.format(modules="email_validator, email_validator.deliverability")
         deliverability.append(run(dirs["vigor"], source, stage)["total_ms"])
     return {
-        "method": "deployment zip unpacked, imported from source (no .pyc), fresh process",
+        "method": "deployment zip unpacked (chalicelib precompiled, libraries from source), fresh process",
         "pairs": pairs,
         "routes": routes,
         "import_boto3_chalice_ms": round(statistics.median(r["total_ms"] for r in reference), 1),

@@ -40,6 +40,24 @@ def test_zip_holds_the_app_the_templates_and_the_runtime_libraries(package: Path
     assert not [n for n in names if n.split("/")[0] in ("jinja2", "markupsafe")]
 
 
+def test_every_module_of_the_app_is_precompiled_against_its_source(package: Path) -> None:
+    """Lambda cannot write .pyc files: the zip brings them, checked-hash, so a cold start
+    does not compile chalicelib and a stale one is never used (admin/predeploy.py)."""
+    import importlib.util
+
+    archive = zipfile.ZipFile(package / "deployment.zip")
+    names = set(archive.namelist())
+    tag = sys.implementation.cache_tag
+    modules = [n for n in names if n.startswith("chalicelib/") and n.endswith(".py")]
+    assert len(modules) > 20
+    for module in modules:
+        folder, _, file = module.rpartition("/")
+        compiled = archive.read(f"{folder}/__pycache__/{file[:-3]}.{tag}.pyc")
+        flags = int.from_bytes(compiled[4:8], "little")
+        assert flags == 0b11, module  # hash-based (1) and checked (2)
+        assert compiled[8:16] == importlib.util.source_hash(archive.read(module)), module
+
+
 RENDER_EVERY_TEMPLATE = """
 from chalicelib.mail import Templates, TEMPLATES_DIR
 from chalicelib.inquiries.messages import acknowledgement, held_back_summary, sales_notification
