@@ -149,7 +149,7 @@ def measure(
         source = IMPORT_ONLY.format(modules="email_validator, email_validator.deliverability")
         deliverability.append(run(dirs["vigor"], source, stage)["total_ms"])
     return {
-        "method": "deployment zip unpacked (chalicelib precompiled, libraries from source), fresh process",
+        "method": "deployment zip unpacked (chalicelib precompiled), fresh process",
         "pairs": pairs,
         "routes": routes,
         "import_boto3_chalice_ms": round(statistics.median(r["total_ms"] for r in reference), 1),
