@@ -96,17 +96,6 @@ ITEM_COLUMNS: list[tuple[str, str]] = [
     ("currency", "select"),
 ]
 CURRENCIES = ("USD", "EUR", "CNY", "GBP", "JPY", "AED")  # the API takes any ISO 4217 code
-# First-touch source fields: hidden inputs that site.js fills from what it recorded.
-SOURCE_FIELDS = (
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "gclid",
-    "referrer",
-    "landing_page",
-)
 
 
 @dataclass
@@ -407,7 +396,6 @@ class _Renderer:
             title=t["contact.title"],
             description=t["contact.description"].format(company=COMPANY),
             **_form(),
-            source_fields=SOURCE_FIELDS,
             script_strings=_script_strings(lang),
             nav="contact",
         )
@@ -485,6 +473,7 @@ def _form() -> dict[str, Any]:
     from chalicelib.attachments import kinds
     from chalicelib.inquiries.fields import INCOTERMS, TEXT_FIELDS
     from chalicelib.inquiries.line_items import MAX_ROWS, ROW_TEXT, UNITS
+    from chalicelib.leads.model import SOURCE_FIELDS
 
     # the uploader checks what the API will (it checks again): count, sizes in MB, types
     limits = {
@@ -510,6 +499,7 @@ def _form() -> dict[str, Any]:
         "currencies": CURRENCIES,
         "uploader": {"limits": limits, "types": types, "max_items": MAX_ROWS},
         "accept": ",".join(sorted({f".{ext}" for ext in types} | set(types.values()))),
+        "source_fields": SOURCE_FIELDS,  # hidden inputs site.js fills with the first touch
     }
 
 

@@ -56,7 +56,7 @@ from __future__ import annotations
 import functools
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -249,51 +249,23 @@ def apply_table_ttl_and_recovery_in_cloudformation() -> None:
     from moto.dynamodb.models import dynamodb_backends
     from moto.dynamodb.models.table import Table
 
-    if getattr(Table, "_vigor_ttl_and_recovery", False):
-        return
-    create = Table.create_from_cloudformation_json
-
-    def creating(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        table = create(resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        properties = cloudformation_json.get("Properties", {})
-        backend = dynamodb_backends[account_id][region_name]
+    def apply(table: Any, properties: dict[str, Any], account_id: str, region: str) -> None:
+        backend = dynamodb_backends[account_id][region]
         ttl = properties.get("TimeToLiveSpecification")
         if ttl:
             backend.update_time_to_live(table.name, ttl)
         recovery = properties.get("PointInTimeRecoverySpecification")
         if recovery:
             backend.update_continuous_backups(table.name, recovery)
-        return table
 
-    Table.create_from_cloudformation_json = classmethod(creating)  # type: ignore[assignment,method-assign,arg-type]
-    Table._vigor_ttl_and_recovery = True  # type: ignore[attr-defined]
+    _after_cloudformation_creates(Table, apply)
 
 
 def apply_bucket_rules_in_cloudformation() -> None:
     """CORS, lifecycle and public access block of a bucket CloudFormation creates (point 7)."""
     from moto.s3.models import FakeBucket, s3_backends
 
-    if getattr(FakeBucket, "_vigor_bucket_rules", False):
-        return
-    create = FakeBucket.create_from_cloudformation_json
-
-    def creating(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        bucket = create(resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        properties = cloudformation_json.get("Properties", {})
+    def apply(bucket: Any, properties: dict[str, Any], account_id: str, region: str) -> None:
         backend = s3_backends[account_id]["aws"]
         cors = properties.get("CorsConfiguration", {}).get("CorsRules")
         if cors:
@@ -305,10 +277,34 @@ def apply_bucket_rules_in_cloudformation() -> None:
         block = properties.get("PublicAccessBlockConfiguration")
         if block:
             backend.put_public_access_block(bucket.name, block)
-        return bucket
 
-    FakeBucket.create_from_cloudformation_json = classmethod(creating)  # type: ignore[assignment,method-assign,arg-type]
-    FakeBucket._vigor_bucket_rules = True  # type: ignore[attr-defined]
+    _after_cloudformation_creates(FakeBucket, apply)
+
+
+def _after_cloudformation_creates(
+    model: Any, apply: Callable[[Any, dict[str, Any], str, str], None]
+) -> None:
+    """Wrap moto's `create_from_cloudformation_json` of a resource class so that `apply`
+    then sets, with the backend's own API, the properties moto's CloudFormation ignores.
+    Once per class: patching twice would apply twice."""
+    if getattr(model, "_vigor_after_create", False):
+        return
+    create = model.create_from_cloudformation_json
+
+    def creating(
+        cls: Any,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        made = create(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        apply(made, cloudformation_json.get("Properties", {}), account_id, region_name)
+        return made
+
+    model.create_from_cloudformation_json = classmethod(creating)  # type: ignore[arg-type]
+    model._vigor_after_create = True
 
 
 def _cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
