@@ -9,9 +9,9 @@
             verify_signature() below is what a receiver does (README, "Chat alerts").
 
 The message is short and holds no contact data: who (name, company, country), what (the
-first product and the quantity), the score and a link (or the lead's id). Values the visitor
-typed are cut short and stripped of markup characters and URL schemes, so they cannot
-become links.
+first part, its quantity and how many more), the score and a link (or the lead's id).
+Values the visitor typed are cut short and stripped of markup characters and URL schemes,
+so they cannot become links.
 """
 
 from __future__ import annotations
@@ -103,18 +103,11 @@ def plain(value: Any) -> str:
 
 
 def alert_of(
-    lead_id: str,
-    who: tuple[Any, ...],
-    product: Any,
-    quantity: Any,
-    score: str | None,
-    link: str | None,
+    lead_id: str, who: tuple[Any, ...], what: str, score: str | None, link: str | None
 ) -> Alert:
+    """`what`: the parts asked for, in one line (Inquiry.wanted)."""
     names = ", ".join(plain(value) for value in who if value)
-    first_product = plain(str(product).split(",")[0]) if product else ""
-    what = f"{first_product} × {quantity}" if first_product and quantity else first_product
-    if quantity and not first_product:
-        what = f"quantity {quantity}"
+    what = plain(what) if what else ""
     title = f"New inquiry [{score}]" if score else "New inquiry"
     return Alert(lead_id, title, names or "(no name)", what, score, link)
 

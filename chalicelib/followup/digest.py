@@ -115,7 +115,8 @@ def gather(table: LeadsTable, settings: Settings, now: float) -> Digest:
             continue
         digest.received += 1
         countries[lead.inquiry.country or NOT_GIVEN] += 1
-        products[first_product(lead.inquiry.product) or NOT_GIVEN] += 1
+        rows = lead.inquiry.rows
+        products[first_product(rows[0].label if rows else None) or NOT_GIVEN] += 1
         scores[lead.score or NOT_GIVEN] += 1
     digest.by_country = countries.most_common()
     digest.by_product = products.most_common()
@@ -127,6 +128,7 @@ def gather(table: LeadsTable, settings: Settings, now: float) -> Digest:
 
 
 def first_product(product: str | None) -> str:
+    """The first of a comma list ("Brake pads 04465-33450, rotors"), short: a count's key."""
     return (product or "").split(",")[0].strip()[:80]
 
 
@@ -177,9 +179,7 @@ def _row(lead: Lead, zone: datetime.tzinfo, now: datetime.datetime) -> dict[str,
     inquiry = lead.inquiry
     received = datetime.datetime.fromtimestamp(lead.received_at, zone)
     hours = max(0, int((now - received).total_seconds() // 3600))
-    what = first_product(inquiry.product)
-    if inquiry.quantity:
-        what = f"{what} × {inquiry.quantity}" if what else f"quantity {inquiry.quantity}"
+    what = inquiry.wanted()
     return {
         "id": lead.id,
         "received": received.strftime("%Y-%m-%d %H:%M"),

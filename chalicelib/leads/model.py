@@ -178,6 +178,18 @@ class Inquiry:
             return self.items
         return (LineItem(description=self.product, quantity=self.quantity),)
 
+    def wanted(self) -> str:
+        """The first part asked for, its quantity and how many more, in one line (the
+        digest, chat alerts): "04465-33450 × 200 and 2 more"; "" when none is named."""
+        rows = self.rows
+        if not rows:
+            return ""
+        first = rows[0]
+        what = first.label or ""
+        if first.quantity:
+            what = f"{what} × {first.quantity}" if what else f"quantity {first.quantity}"
+        return what + (f" and {len(rows) - 1} more" if len(rows) > 1 else "")
+
     @classmethod
     def of(cls, values: dict[str, Any]) -> Inquiry:
         """From plain values (a stored item): rows as LineItems."""

@@ -36,7 +36,7 @@ NOW = 1_795_000_000.0
 
 def alert() -> Any:
     who = ("Hans [Müller](http://evil.example)", "Autoteile Nord GmbH", "Germany")
-    return alert_of("01KAB", who, "Brake pads 04465-33450, rotors", 200, "A", None)
+    return alert_of("01KAB", who, "Brake pads 04465-33450 × 200 and 1 more", "A", None)
 
 
 def test_each_flavour_sends_its_payload_and_signature(chat: str) -> None:

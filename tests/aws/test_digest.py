@@ -44,7 +44,15 @@ def test_the_digest_reports_yesterday_and_every_lead_still_waiting_once_a_day(
         return str(post_json(api, {**BUYER, **fields}).json_body["id"])
 
     lead(at(17, 23, 30), email="before@example.com")  # the day before yesterday
-    first = lead(at(18, 0, 10), country="China", product="Oil filter", email="a@example.com")
+    rfq = [{"part_number": "90915-YZZE1", "quantity": 50}, {"description": "oil", "quantity": 9}]
+    first = lead(
+        at(18, 0, 10),
+        country="China",
+        items=rfq,
+        product=None,
+        quantity=None,
+        email="a@example.com",
+    )
     faults.fail("sesv2.SendEmail", "reject")
     failed = lead(at(18, 9), email="b@example.com")  # Germany, brake pads: failed for good
     faults.heal()
@@ -70,11 +78,12 @@ def test_the_digest_reports_yesterday_and_every_lead_still_waiting_once_a_day(
     text = body_of(digest, "plain").replace("\r\n", "\n")
     assert "3 new inquiries yesterday" in text
     assert "  2  Germany\n  1  China\n" in text
-    assert "  2  Brake pads 04465-33450\n  1  Oil filter\n" in text
+    assert "  2  Brake pads 04465-33450\n  1  90915-YZZE1\n" in text  # an RFQ: its first part
     failed_part = text.split("FAILED for good", 1)[1].split("chat alerts given up", 1)[0]
     assert failed in failed_part and first not in failed_part
     unanswered = text.split("unanswered (sales status new), oldest first:", 1)[1]
     assert unanswered.index(first) < unanswered.index(failed)  # oldest first
+    assert "90915-YZZE1 × 50 and 1 more" in unanswered
     assert "@" not in text.replace(SALES, "")  # no buyer's address in the digest
 
     clock.now = at(20, 9)
