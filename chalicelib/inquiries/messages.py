@@ -32,6 +32,12 @@ ACK_SUBJECTS = {
     "zh": "我们已收到您的询价（{reference}）",
 }
 MAX_SUBJECT = 180
+# Unicode's explicit embeddings, overrides and isolates: in a one-line Subject, a visitor's
+# U+202E would reverse everything after it (their part number, the quantity, "and 2 more
+# parts"). The body shows the value as typed, each in its own cell or line.
+TEXT_DIRECTION_CONTROLS = dict.fromkeys(
+    map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
 
 
 def recipients(
@@ -79,6 +85,7 @@ def sales_subject(lead: Lead) -> str:
         subject += f": {rows[0].label}"
         if rows[0].quantity:
             subject += f" × {rows[0].quantity}"
+    subject = subject.translate(TEXT_DIRECTION_CONTROLS)
     more = f" and {len(rows) - 1} more part{'s' if len(rows) > 2 else ''}" if len(rows) > 1 else ""
     if len(subject) + len(more) > MAX_SUBJECT:  # the count of parts is never cut off
         subject = subject[: MAX_SUBJECT - len(more) - 1] + "…"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -280,6 +281,15 @@ def test_the_sales_email_shows_the_rows_as_a_table_and_names_the_first_part(
     ) in html
     assert '<td align="right">3</td><td>90915-YZZD4</td><td></td><td align="right">10</td>' in html
     assert "<b>Pad" not in html
+
+
+def test_text_direction_overrides_cannot_reorder_the_subject(mail_settings: Settings) -> None:
+    lead = rfq_lead()
+    rows = lead.inquiry.items
+    first = replace(rows[0], part_number="\u202e4711-A")  # would show "2 × A-1174"
+    inquiry = replace(lead.inquiry, name="Hans \u2067Müller\u202d", items=(first, *rows[1:]))
+    email = sales_notification(replace(lead, inquiry=inquiry), mail_settings, Templates())
+    assert email.subject == "[B] Inquiry from Hans Müller: 4711-A × 2 and 2 more parts"
 
 
 def test_a_routing_rule_on_product_matches_any_row_and_makes_the_owner() -> None:
