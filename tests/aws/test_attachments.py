@@ -117,6 +117,9 @@ BAD_DECLARATIONS = [
     ({"filename": "page.html", "size": 10}, "filename"),
     ({"filename": "parts.zip", "size": 10}, "filename"),
     ({"filename": "../../etc/passwd.pdf", "size": 10}, "filename"),
+    # shown to sales as "photofdp.exe"; and a name S3's 2 KB of metadata cannot hold
+    ({"filename": "photo\u202eexe.pdf", "size": 10}, "filename"),
+    ({"filename": "刹车片" * 80 + ".pdf", "size": 10}, "filename"),
     ({"filename": "drawing.pdf", "content_type": "text/html", "size": 10}, "content_type"),
     ({"filename": "drawing.pdf", "size": MAX_FILE_BYTES + 1}, "size"),
     ({"filename": "drawing.pdf", "size": "10"}, "size"),
