@@ -4,6 +4,7 @@ then escalated once; answering it ends that; racing sweeps send each reminder on
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -68,6 +69,10 @@ def test_reminders_then_one_escalation_and_an_answer_ends_them(
     escalation = body_of(sent_emails()[-1], "plain")
     assert "after 2 reminders (owner: " in escalation
     assert f"/leads/{unanswered}/actions/take?to=boss%40example.com&exp=" in escalation
+    # The escalation's links work for its recipient, though not in SALES_EMAILS.
+    take = re.findall(r"https://api\.example\.com/api(/leads/\S+/actions/take\?\S+)", escalation)
+    answer = api.http.post(take[0], body=b"{}", headers={"Content-Type": "application/json"})
+    assert (answer.status_code, answer.json_body["owner"]) == (200, "boss@example.com")
     # Escalated, still unanswered: in the digest's list until its status changes.
     assert [lead for lead, _ in api.runtime.leads.unanswered()] == [unanswered]
 
@@ -98,3 +103,4 @@ def test_racing_sweeps_send_each_due_reminder_once_and_ses_failures_come_back(
     clock.advance(300)
     assert reminders(api.runtime)["reminded"] == 3
     assert follow_ups()[3:] == [("[Reminder 2/2]", SALES)] * 3
+
