@@ -104,3 +104,26 @@ def test_racing_sweeps_send_each_due_reminder_once_and_ses_failures_come_back(
     assert reminders(api.runtime)["reminded"] == 3
     assert follow_ups()[3:] == [("[Reminder 2/2]", SALES)] * 3
 
+
+def test_a_lead_whose_reminder_cannot_be_formatted_gets_a_plain_one_and_blocks_no_other(
+    make_client: Any, clock: Any, monkeypatch: Any
+) -> None:
+    from chalicelib.mail import Templates
+
+    api = make_client()
+    poison = post_json(api, {**BUYER, "name": "Poison"}).json_body["id"]  # due first
+    post_json(api, {**BUYER, "email": "b@example.com"})
+    real_render = Templates.render
+
+    def broken(self: Templates, template: str, **context: Any) -> str:
+        if context.get("follow_up") and context["lead"]["name"] == "Poison":
+            raise RuntimeError("template bug")
+        return real_render(self, template, **context)
+
+    monkeypatch.setattr(Templates, "render", broken)
+    clock.advance(24 * HOUR)
+    assert reminders(api.runtime)["reminded"] == 2
+    assert follow_ups() == [("[Reminder 1/2]", SALES)] * 2
+    (plain,) = [m for m in sent_emails()[-2:] if m["X-Vigor-Lead-Id"] == poison]
+    assert plain["Subject"] == f"[Reminder 1/2] Inquiry {poison} (plain copy)"
+    assert "Reminder 1 of 2: nobody has answered" in body_of(plain, "plain")
