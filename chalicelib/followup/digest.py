@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.leads.model import Lead, SalesStatus
+from chalicelib.leads.model import Inquiry, Lead, SalesStatus
 from chalicelib.mail import Email, Mailer, MailError, Templates
 from chalicelib.settings import Settings, time_zone
 
@@ -115,7 +115,7 @@ def gather(table: LeadsTable, settings: Settings, now: float) -> Digest:
             continue
         digest.received += 1
         countries[lead.inquiry.country or NOT_GIVEN] += 1
-        products[first_product(lead.inquiry.product) or NOT_GIVEN] += 1
+        products[first_part(lead.inquiry)[0] or NOT_GIVEN] += 1
         scores[lead.score or NOT_GIVEN] += 1
     digest.by_country = countries.most_common()
     digest.by_product = products.most_common()
@@ -126,8 +126,13 @@ def gather(table: LeadsTable, settings: Settings, now: float) -> Digest:
     return digest
 
 
-def first_product(product: str | None) -> str:
-    return (product or "").split(",")[0].strip()[:80]
+def first_part(inquiry: Inquiry) -> tuple[str, int | None]:
+    """What the buyer asked about first, and how many: an RFQ's first row, or the single
+    product up to its first comma (the digest's and the chat alert's "what")."""
+    rows = inquiry.rows
+    if not rows:
+        return "", None
+    return (rows[0].label or "").split(",")[0].strip()[:80], rows[0].quantity
 
 
 def _first(
@@ -177,9 +182,9 @@ def _row(lead: Lead, zone: datetime.tzinfo, now: datetime.datetime) -> dict[str,
     inquiry = lead.inquiry
     received = datetime.datetime.fromtimestamp(lead.received_at, zone)
     hours = max(0, int((now - received).total_seconds() // 3600))
-    what = first_product(inquiry.product)
-    if inquiry.quantity:
-        what = f"{what} × {inquiry.quantity}" if what else f"quantity {inquiry.quantity}"
+    what, quantity = first_part(inquiry)
+    if quantity:
+        what = f"{what} × {quantity}" if what else f"quantity {quantity}"
     return {
         "id": lead.id,
         "received": received.strftime("%Y-%m-%d %H:%M"),

@@ -85,6 +85,7 @@ def alerts(runtime: Runtime, stop_at: float | None = None) -> dict[str, int]:
 def alert_builder(runtime: Runtime) -> Callable[[str], Alert | None]:
     """lead id -> its chat alert (None when the lead is gone)."""
     from chalicelib.alerts.webhooks import alert_of
+    from chalicelib.followup.digest import first_part
 
     def build(lead_id: str) -> Alert | None:
         lead = runtime.leads.get(lead_id)
@@ -92,6 +93,7 @@ def alert_builder(runtime: Runtime) -> Callable[[str], Alert | None]:
             return None
         inquiry = lead.inquiry
         who = (inquiry.name, inquiry.company, inquiry.country)
-        return alert_of(lead.id, who, inquiry.product, inquiry.quantity, lead.score, None)
+        product, quantity = first_part(inquiry)  # an RFQ's first row
+        return alert_of(lead.id, who, product, quantity, lead.score, None)
 
     return build

@@ -44,7 +44,8 @@ def test_the_digest_reports_yesterday_and_every_lead_still_waiting_once_a_day(
         return str(post_json(api, {**BUYER, **fields}).json_body["id"])
 
     lead(at(17, 23, 30), email="before@example.com")  # the day before yesterday
-    first = lead(at(18, 0, 10), country="China", product="Oil filter", email="a@example.com")
+    rfq = {"product": "", "quantity": "", "items": [{"description": "Oil filter", "quantity": 5}]}
+    first = lead(at(18, 0, 10), country="China", email="a@example.com", **rfq)
     faults.fail("sesv2.SendEmail", "reject")
     failed = lead(at(18, 9), email="b@example.com")  # Germany, brake pads: failed for good
     faults.heal()
@@ -75,6 +76,8 @@ def test_the_digest_reports_yesterday_and_every_lead_still_waiting_once_a_day(
     assert failed in failed_part and first not in failed_part
     unanswered = text.split("unanswered (sales status new), oldest first:", 1)[1]
     assert unanswered.index(first) < unanswered.index(failed)  # oldest first
+    assert "Oil filter × 5" in unanswered  # an RFQ's first row, here and in its chat alert
+    assert any("Oil filter × 5".encode() in body for _, _, body in FakeChat.seen)
     assert "@" not in text.replace(SALES, "")  # no buyer's address in the digest
 
     clock.now = at(20, 9)
