@@ -242,6 +242,18 @@ def test_a_sixth_file_a_missing_one_and_a_foreign_one_are_refused(
     assert "someone else" in answer.json_body["error"]["fields"]["attachments[0]"]
 
 
+def test_refused_file_checks_count_against_the_per_ip_limit(
+    make_client: Any, settings: Any
+) -> None:
+    """Else one good upload named beside a missing id has S3 read it (up to 10 MB) on every
+    request, without bound: each refusal is not a lead, so admission never counts it."""
+    api = make_client(RATE_LIMIT_PER_IP_PER_HOUR="3")
+    good = upload_file(api, "drawing.pdf", SAMPLES["drawing.pdf"])["id"]  # counted: 1
+    answers = [submit(api, [good, "f" * 32]).status_code for _ in range(3)]
+    assert answers == [422, 422, 429]
+    assert lead_items(settings) == [] and sent_emails() == []
+
+
 # ---- the sales email: files or links; the links ------------------------------------------
 
 
