@@ -87,6 +87,15 @@ class InMemoryLeads:
                 self._bump("ack_all", "all", window)
             return Admitted(ack=ack, held_back=held)
 
+    def count_request(self, client_ip: str, limit: int) -> None:
+        self._check_up()
+        now = int(self._clock())
+        window = now // WINDOW_SECONDS
+        with self._lock:
+            if self._hits("ip", client_ip, window) >= limit:
+                raise RateLimited(max(1, WINDOW_SECONDS - now % WINDOW_SECONDS), "ip")
+            self._bump("ip", client_ip, window)
+
     def replay(self, key: str, client_ip: str) -> Duplicate | None:
         if self.down:
             raise ReplayUnknown("unreachable")

@@ -105,10 +105,9 @@ def _act(runtime: Runtime, link: Link, request: Request) -> Lead:
 
 
 def _may_act(runtime: Runtime, recipient: str, lead: Lead | None) -> bool:
-    """A link works for whoever the service mails leads to, and for the lead's owner."""
-    settings = runtime.settings
-    team = {a.lower() for a in settings.sales_emails}
-    team |= {a.lower() for rule in settings.routing_rules for a in rule.to}
+    """A link works for whoever the service mails leads to (escalations included), and
+    for the lead's owner."""
+    team = {a.lower() for a in _team(runtime)}
     if lead is not None and lead.owner:
         team.add(lead.owner.lower())
     return recipient.lower() in team
@@ -116,9 +115,14 @@ def _may_act(runtime: Runtime, recipient: str, lead: Lead | None) -> bool:
 
 def _as_configured(runtime: Runtime, recipient: str) -> str:
     """The address as the settings spell it (the signature ignores case), else lower case."""
+    return next((a for a in _team(runtime) if a.lower() == recipient.lower()), recipient.lower())
+
+
+def _team(runtime: Runtime) -> list[str]:
+    """Every address the service signs action links for, as the settings spell them."""
     settings = runtime.settings
-    known = [*settings.sales_emails, *(a for rule in settings.routing_rules for a in rule.to)]
-    return next((a for a in known if a.lower() == recipient.lower()), recipient.lower())
+    rules = (a for rule in settings.routing_rules for a in rule.to)
+    return [*settings.sales_emails, *rules, *settings.escalation_emails]
 
 
 def _wrong_recipient() -> Exception:

@@ -62,8 +62,12 @@ def send_alerts(
         if claim is None:
             report.taken_by_others += 1
             continue
-        alert = alert_for(lead_id)
         delivered, errors, retry = list(claim.delivered), list[str](), False
+        try:
+            alert = alert_for(lead_id)
+        except Exception as exc:  # this lead cannot be read or described now: it waits
+            alert, retry = None, True  # (backing off, then given up), the others go on
+            errors.append(f"alert not built ({type(exc).__name__})")
         if alert is not None:  # None: the lead is gone (erased), nothing to say
             for index, hook in enumerate(hooks):
                 if index in delivered:
@@ -74,6 +78,9 @@ def send_alerts(
                 except DeliveryError as exc:
                     errors.append(f"{hook.kind}: {exc}")
                     retry = retry or exc.retry
+                except Exception as exc:  # a bug: tried again, backing off, then given up
+                    errors.append(f"{hook.kind}: {type(exc).__name__}")
+                    retry = True
         attempts = claim.attempts + 1
         if not errors:
             report.sent += 1

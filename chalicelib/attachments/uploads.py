@@ -29,7 +29,13 @@ log = logging.getLogger(__name__)
 
 UPLOAD_SECONDS = 600  # the presigned POST's life: pick a file, upload it, now
 MAX_FILENAME = 255
-_FORBIDDEN_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029/\\\\]")
+# The name rides percent-encoded in the upload's metadata, and S3 refuses an upload whose
+# metadata passes 2 KB (after this 201): 600 UTF-8 bytes are 1800 encoded, with room for
+# the client tag. 255 characters of Chinese are 765 bytes.
+MAX_FILENAME_BYTES = 600
+# Controls, folders, and the explicit bidi controls (U+202E would show "x<U+202E>fdp.exe"
+# ... as another name than the one whose extension was checked).
+_FORBIDDEN_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069/\\\\]")
 
 
 def handle_upload(runtime: Runtime, request: Request) -> Response:
@@ -104,8 +110,10 @@ def declared(values: dict[str, Any]) -> tuple[dict[str, str], str, str, int]:
         filename = unicodedata.normalize("NFC", raw_name.strip())
         if _FORBIDDEN_IN_NAME.search(filename) or re.search("[\ud800-\udfff]", filename):
             errors["filename"] = "must be a file name (no folders, line breaks or controls)"
-        elif len(filename) > MAX_FILENAME:
-            errors["filename"] = f"must be at most {MAX_FILENAME} characters"
+        elif len(filename) > MAX_FILENAME or len(filename.encode()) > MAX_FILENAME_BYTES:
+            errors["filename"] = (
+                f"must be at most {MAX_FILENAME} characters ({MAX_FILENAME_BYTES // 3} in Chinese)"
+            )
         elif kind_of(filename) is None:
             errors["filename"] = "must be a file of a type we accept: " + ", ".join(
                 ALLOWED_EXTENSIONS

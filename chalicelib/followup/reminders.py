@@ -18,10 +18,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from chalicelib.inquiries.messages import addressees, sales_notification
+from chalicelib.inquiries.messages import (
+    addressees,
+    plain_sales_notification,
+    sales_notification,
+)
 from chalicelib.leads.dynamodb import FOLLOW_UP_DONE, LeadsTable
 from chalicelib.leads.model import Lead
 from chalicelib.mail import Email, Mailer, MailError, Templates
@@ -65,7 +69,12 @@ def send_reminders(
         if lead is None or lead.follow_up_at != seen:
             report.taken_by_others += 1  # answered or reminded since the query
             continue
-        emails, after = follow_up_emails(lead, settings, templates, now, links)
+        try:
+            emails, after = follow_up_emails(lead, settings, templates, now, links)
+        except Exception as exc:  # a bug: this lead waits, the others are still reminded
+            log.error("lead %s: follow-up not built (%s)", lead.id, type(exc).__name__)
+            report.not_sent += 1
+            continue
         if dry_run:
             what = emails[0].subject.split("]", 1)[0] + "]" if emails else "no one to escalate to"
             to = ", ".join(address for email in emails for address in email.to) or "-"
@@ -82,8 +91,9 @@ def send_reminders(
             try:
                 mailer.send(email)
                 sent += 1
-            except MailError as exc:
-                log.warning("lead %s: a follow-up email not sent (%s)", lead.id, exc)
+            except Exception as exc:  # SES refused it, or (a bug) it could not be written
+                reason = exc if isinstance(exc, MailError) else type(exc).__name__
+                log.warning("lead %s: a follow-up email not sent (%s)", lead.id, reason)
         if not sent:  # give it back: due again shortly (a partial send counts as sent)
             report.not_sent += 1
             table.release_reminder(lead.id, after, now + RETRY_SECONDS, lead.reminders_sent)
@@ -125,13 +135,31 @@ def follow_up_emails(
         )
         tag, after = "[Escalation]", FOLLOW_UP_DONE
     emails = [
-        sales_notification(
-            lead,
-            settings,
-            templates,
-            actions=links.for_recipient(lead.id, address) if links else None,
-            follow_up=(tag, banner, (address,)),
-        )
+        follow_up_email(lead, settings, templates, links, (tag, banner, (address,)))
         for address in to
     ]
     return emails, after
+
+
+def follow_up_email(
+    lead: Lead,
+    settings: Settings,
+    templates: Templates,
+    links: ActionLinks | None,
+    follow_up: tuple[str, str, tuple[str, ...]],
+) -> Email:
+    """The sales email with the follow-up's tag and banner, or, as for the first
+    notification (InquiryService._sales_email), its plain copy when the rich one cannot be
+    built: a lead that cannot be rendered is still reminded, and never holds up the sweep."""
+    tag, banner, to = follow_up
+    try:
+        actions = links.for_recipient(lead.id, to[0]) if links else None
+        email = sales_notification(lead, settings, templates, actions=actions, follow_up=follow_up)
+        _ = email.raw  # a header problem shows here, not in SES
+        return email
+    except Exception as exc:
+        log.error(
+            "lead %s: formatted %s not built (%s): plain copy", lead.id, tag, type(exc).__name__
+        )
+    plain = plain_sales_notification(lead, settings)
+    return replace(plain, to=to, subject=f"{tag} {plain.subject}", text=f"{banner}\n\n{plain.text}")

@@ -32,6 +32,12 @@ ACK_SUBJECTS = {
     "zh": "我们已收到您的询价（{reference}）",
 }
 MAX_SUBJECT = 180
+# Unicode's explicit embeddings, overrides and isolates: in a one-line Subject, a visitor's
+# U+202E would reverse everything after it (their part number, the quantity, "and 2 more
+# parts"). The body shows the value as typed, each in its own cell or line.
+TEXT_DIRECTION_CONTROLS = dict.fromkeys(
+    map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
 
 
 def recipients(
@@ -41,14 +47,19 @@ def recipients(
     description); no match -> the default list."""
     chosen: list[str] = []
     for rule in rules:
-        if rule.field == "product":
-            rows = lead.inquiry.rows
-            values = [v for row in rows for v in (row.part_number, row.description) if v]
-        else:
-            values = [str(getattr(lead.inquiry, rule.field) or "")]
-        if any(rule.match.lower() in value.lower() for value in values):
+        if matches(rule, lead.inquiry):
             chosen.extend(address for address in rule.to if address not in chosen)
     return tuple(chosen) or default
+
+
+def matches(rule: RoutingRule, inquiry: Inquiry) -> bool:
+    """Does the inquiry's field contain the rule's text (case-insensitive)? `product` is
+    any row's part number or description (a single product is a row too)."""
+    if rule.field == "product":
+        values = [v for row in inquiry.rows for v in (row.part_number, row.description) if v]
+    else:
+        values = [str(getattr(inquiry, rule.field) or "")]
+    return any(rule.match.lower() in value.lower() for value in values)
 
 
 def owner_for(inquiry: Inquiry, lead_id: str, settings: Settings) -> str:
@@ -57,7 +68,7 @@ def owner_for(inquiry: Inquiry, lead_id: str, settings: Settings) -> str:
     counter, so taking a lead costs no extra AWS call, and the same lead always gets the
     same owner, also when its admission is retried)."""
     for rule in settings.routing_rules:
-        if rule.match.lower() in str(getattr(inquiry, rule.field) or "").lower():
+        if matches(rule, inquiry):  # as recipients() reads it: RFQ rows included
             return rule.to[0]
     digest = hashlib.sha256(lead_id.encode("ascii", "replace")).digest()
     return settings.sales_emails[int.from_bytes(digest[:8], "big") % len(settings.sales_emails)]
@@ -74,6 +85,7 @@ def sales_subject(lead: Lead) -> str:
         subject += f": {rows[0].label}"
         if rows[0].quantity:
             subject += f" × {rows[0].quantity}"
+    subject = subject.translate(TEXT_DIRECTION_CONTROLS)
     more = f" and {len(rows) - 1} more part{'s' if len(rows) > 2 else ''}" if len(rows) > 1 else ""
     if len(subject) + len(more) > MAX_SUBJECT:  # the count of parts is never cut off
         subject = subject[: MAX_SUBJECT - len(more) - 1] + "…"

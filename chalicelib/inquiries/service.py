@@ -252,8 +252,19 @@ class InquiryService:
             log.error("the uploads bucket could not be read (%s): 503", exc)
             raise Unavailable(str(exc)) from exc
         if errors:
+            self._count_refusal(submitted.client_ip)
             raise Invalid(in_locale(errors, inquiry.locale))
         return checked
+
+    def _count_refusal(self, client_ip: str) -> None:
+        """A refused file check has had S3 read the files (up to 10 MB) and is no lead, so
+        admission never counted it: count it against the per-IP limit, or one good upload
+        named beside a bad id could be read again and again (RateLimited: 429 past it).
+        One UpdateItem, on this refusal's path only."""
+        try:
+            self._store.count_request(client_ip, self._settings.rate_limit_per_ip_per_hour)
+        except StoreUnavailable as exc:
+            log.warning("rate counter unavailable for a refused file check (%s)", exc)
 
     def _attach(self, lead: Lead, checked: Checked | None) -> None:
         files = self._files() if checked is not None else None

@@ -56,6 +56,10 @@ _FRAGMENTS_ZH: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"must not contain control characters"), "{f}不能包含控制字符。"),
     (re.compile(r"must be a single line.*"), "{f}只能填写一行，不能换行或包含控制字符。"),
     (re.compile(r"must be at most (\d+) characters"), "{f}最多 {0} 个字符。"),
+    (
+        re.compile(r"must be at most (\d+) characters \((\d+) in Chinese\)"),
+        "{f}最多 {0} 个字符（中文最多 {1} 个）。",
+    ),
     (re.compile(r"must not contain the characters =\?"), "{f}不能包含字符 =?。"),
     (re.compile(r"must contain a phone number"), "{f}必须包含电话号码。"),
     (re.compile(r"must be an http\(s\) URL"), "{f}必须是 http(s) 网址。"),

@@ -86,6 +86,12 @@ class LeadStore(Protocol):
         """Store the lead; raises Duplicate, RateLimited (per IP) or StoreUnavailable."""
         ...
 
+    def count_request(self, client_ip: str, limit: int) -> None:
+        """Count one request of this client against the per-IP hourly limit that taking a
+        lead counts too (an upload, a submission whose files are refused); raises
+        RateLimited past it, StoreUnavailable when the counter cannot be written."""
+        ...
+
     def replay(self, key: str, client_ip: str) -> Duplicate | None:
         """The first answer to this client's Idempotency-Key, None when it is new;
         raises ReplayUnknown when it cannot be read."""

@@ -117,6 +117,9 @@ BAD_DECLARATIONS = [
     ({"filename": "page.html", "size": 10}, "filename"),
     ({"filename": "parts.zip", "size": 10}, "filename"),
     ({"filename": "../../etc/passwd.pdf", "size": 10}, "filename"),
+    # shown to sales as "photofdp.exe"; and a name S3's 2 KB of metadata cannot hold
+    ({"filename": "photo\u202eexe.pdf", "size": 10}, "filename"),
+    ({"filename": "刹车片" * 80 + ".pdf", "size": 10}, "filename"),
     ({"filename": "drawing.pdf", "content_type": "text/html", "size": 10}, "content_type"),
     ({"filename": "drawing.pdf", "size": MAX_FILE_BYTES + 1}, "size"),
     ({"filename": "drawing.pdf", "size": "10"}, "size"),
@@ -237,6 +240,18 @@ def test_a_sixth_file_a_missing_one_and_a_foreign_one_are_refused(
     answer = submit(api, [theirs])
     assert answer.status_code == 422
     assert "someone else" in answer.json_body["error"]["fields"]["attachments[0]"]
+
+
+def test_refused_file_checks_count_against_the_per_ip_limit(
+    make_client: Any, settings: Any
+) -> None:
+    """Else one good upload named beside a missing id has S3 read it (up to 10 MB) on every
+    request, without bound: each refusal is not a lead, so admission never counts it."""
+    api = make_client(RATE_LIMIT_PER_IP_PER_HOUR="3")
+    good = upload_file(api, "drawing.pdf", SAMPLES["drawing.pdf"])["id"]  # counted: 1
+    answers = [submit(api, [good, "f" * 32]).status_code for _ in range(3)]
+    assert answers == [422, 422, 429]
+    assert lead_items(settings) == [] and sent_emails() == []
 
 
 # ---- the sales email: files or links; the links ------------------------------------------

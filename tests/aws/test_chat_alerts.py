@@ -152,3 +152,24 @@ def test_racing_sweeps_send_an_alert_once_and_one_given_up_is_listed(
         clock.advance(sweep.alert_backoff_seconds(attempt + 1))
     assert [lead for lead, _ in api.runtime.leads.failed_alerts()] == [second]
     assert first != second and len(FakeChat.seen) == 1 + sweep.MAX_ALERT_ATTEMPTS
+
+
+def test_a_lead_whose_alert_cannot_be_built_waits_and_blocks_no_other(
+    make_client: Any, clock: Any
+) -> None:
+    api = make_client(CHAT_WEBHOOKS=f"ssm:{PARAMETER}")
+    poison = post_json(api, {**BUYER, "name": "Poison"}).json_body["id"]  # due first
+    other = post_json(api, {**BUYER, "email": "b@example.com"}).json_body["id"]
+    build = alert_builder(api.runtime)
+
+    def alert_for(lead_id: str) -> Any:
+        if lead_id == poison:
+            raise KeyError("an item this version cannot read")
+        return build(lead_id)
+
+    sent: list[str] = []
+    hooks = (Webhook("slack", "http://127.0.0.1:9/s"),)
+    report = sweep.send_alerts(
+        api.runtime.leads, hooks, alert_for, clock, send=lambda _h, a, _n: sent.append(a.lead_id)
+    )
+    assert (report.sent, report.retrying, sent) == (1, 1, [other])

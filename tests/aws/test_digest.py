@@ -84,6 +84,7 @@ def test_the_digest_reports_yesterday_and_every_lead_still_waiting_once_a_day(
     unanswered = text.split("unanswered (sales status new), oldest first:", 1)[1]
     assert unanswered.index(first) < unanswered.index(failed)  # oldest first
     assert "90915-YZZE1 × 50 and 1 more" in unanswered
+    assert any("90915-YZZE1 × 50 and 1 more".encode() in body for _, _, body in FakeChat.seen)
     assert "@" not in text.replace(SALES, "")  # no buyer's address in the digest
 
     clock.now = at(20, 9)

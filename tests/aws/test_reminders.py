@@ -4,6 +4,7 @@ then escalated once; answering it ends that; racing sweeps send each reminder on
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -68,6 +69,10 @@ def test_reminders_then_one_escalation_and_an_answer_ends_them(
     escalation = body_of(sent_emails()[-1], "plain")
     assert "after 2 reminders (owner: " in escalation
     assert f"/leads/{unanswered}/actions/take?to=boss%40example.com&exp=" in escalation
+    # The escalation's links work for its recipient, though not in SALES_EMAILS.
+    take = re.findall(r"https://api\.example\.com/api(/leads/\S+/actions/take\?\S+)", escalation)
+    answer = api.http.post(take[0], body=b"{}", headers={"Content-Type": "application/json"})
+    assert (answer.status_code, answer.json_body["owner"]) == (200, "boss@example.com")
     # Escalated, still unanswered: in the digest's list until its status changes.
     assert [lead for lead, _ in api.runtime.leads.unanswered()] == [unanswered]
 
@@ -98,3 +103,27 @@ def test_racing_sweeps_send_each_due_reminder_once_and_ses_failures_come_back(
     clock.advance(300)
     assert reminders(api.runtime)["reminded"] == 3
     assert follow_ups()[3:] == [("[Reminder 2/2]", SALES)] * 3
+
+
+def test_a_lead_whose_reminder_cannot_be_formatted_gets_a_plain_one_and_blocks_no_other(
+    make_client: Any, clock: Any, monkeypatch: Any
+) -> None:
+    from chalicelib.mail import Templates
+
+    api = make_client()
+    poison = post_json(api, {**BUYER, "name": "Poison"}).json_body["id"]  # due first
+    post_json(api, {**BUYER, "email": "b@example.com"})
+    real_render = Templates.render
+
+    def broken(self: Templates, template: str, **context: Any) -> str:
+        if context.get("follow_up") and context["lead"]["name"] == "Poison":
+            raise RuntimeError("template bug")
+        return real_render(self, template, **context)
+
+    monkeypatch.setattr(Templates, "render", broken)
+    clock.advance(24 * HOUR)
+    assert reminders(api.runtime)["reminded"] == 2
+    assert follow_ups() == [("[Reminder 1/2]", SALES)] * 2
+    (plain,) = [m for m in sent_emails()[-2:] if m["X-Vigor-Lead-Id"] == poison]
+    assert plain["Subject"] == f"[Reminder 1/2] Inquiry {poison} (plain copy)"
+    assert "Reminder 1 of 2: nobody has answered" in body_of(plain, "plain")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,6 +16,7 @@ import pytest
 from admin.export import write_export
 from chalicelib.inquiries.fields import Invalid, parse_body, validate
 from chalicelib.inquiries.messages import (
+    owner_for,
     plain_sales_notification,
     recipients,
     sales_notification,
@@ -281,9 +283,24 @@ def test_the_sales_email_shows_the_rows_as_a_table_and_names_the_first_part(
     assert "<b>Pad" not in html
 
 
-def test_a_routing_rule_on_product_matches_any_row() -> None:
+def test_text_direction_overrides_cannot_reorder_the_subject(mail_settings: Settings) -> None:
+    lead = rfq_lead()
+    rows = lead.inquiry.items
+    first = replace(rows[0], part_number="\u202e4711-A")  # would show "2 × A-1174"
+    inquiry = replace(lead.inquiry, name="Hans \u2067Müller\u202d", items=(first, *rows[1:]))
+    email = sales_notification(replace(lead, inquiry=inquiry), mail_settings, Templates())
+    assert email.subject == "[B] Inquiry from Hans Müller: 4711-A × 2 and 2 more parts"
+
+
+def test_a_routing_rule_on_product_matches_any_row_and_makes_the_owner() -> None:
     rules = (RoutingRule("product", "brake disc", ("discs@example.com",)),)
     assert recipients(rfq_lead(), ("sales@example.com",), rules) == ("discs@example.com",)
+    # The owner is who the sales email goes to: the same rule must pick them.
+    env = settings_env(
+        ROUTING_RULES='[{"field": "product", "match": "brake disc", "to": ["discs@example.com"]}]'
+    )
+    lead = rfq_lead()
+    assert owner_for(lead.inquiry, lead.id, Settings.from_env(env)) == "discs@example.com"
     rules = (RoutingRule("product", "wiper", ("wipers@example.com",)),)
     assert recipients(rfq_lead(), ("sales@example.com",), rules) == ("sales@example.com",)
 
