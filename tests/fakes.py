@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from chalicelib.leads.model import (
+    MAX_HISTORY,
     REPLIES,
     Change,
     Lead,
@@ -181,7 +182,7 @@ class InMemoryLeads:
             changed = replace(
                 lead,
                 sales_status=status,
-                history=(*lead.history, change),
+                history=(*lead.history, change)[-MAX_HISTORY:],
                 first_reply_at=first_reply,
                 follow_up_at=None,
                 updated_at=now,
@@ -196,7 +197,8 @@ class InMemoryLeads:
             if lead.owner == owner:
                 return lead
             change = Change(now, by, "owner", lead.owner, owner)
-            changed = replace(lead, owner=owner, history=(*lead.history, change), updated_at=now)
+            history = (*lead.history, change)[-MAX_HISTORY:]
+            changed = replace(lead, owner=owner, history=history, updated_at=now)
             self.leads[lead_id] = changed
             return changed
 

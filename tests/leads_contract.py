@@ -15,6 +15,7 @@ import pytest
 
 from chalicelib.leads.model import (
     CLAIM_LEASE_SECONDS,
+    MAX_HISTORY,
     Lead,
     LineItem,
     SalesStatus,
@@ -248,6 +249,20 @@ class LeadStoreContract:
         closed = store.set_sales_status(lead.id, SalesStatus.NOT_RELEVANT, "x", "a" * 900, 1)
         assert closed.first_reply_at is None and closed.follow_up_at is None
         assert closed.history[0].note == "a" * 500
+
+    def test_the_history_keeps_the_latest_changes_and_the_lead_stays_writable(
+        self, store: Any, clock: Any
+    ) -> None:
+        """Clicking Won and Lost back and forth with long notes must not grow the lead past
+        DynamoDB's 400 KB item limit (after which no change could be written)."""
+        lead, _ = self.take(store, clock)
+        flips = (SalesStatus.WON, SalesStatus.LOST)
+        for n in range(MAX_HISTORY + 5):
+            store.set_sales_status(lead.id, flips[n % 2], "x", f"{n} " + "n" * 480, n + 1)
+        latest = store.assign(lead.id, "bo@example.com", "bo@example.com", 1000)
+        assert len(latest.history) == MAX_HISTORY
+        assert latest.history[-1].what == "owner"
+        assert latest.history[-2].note.startswith(f"{MAX_HISTORY + 4} ")  # newest kept, in order
 
     def test_assigning_records_the_owner_once(self, store: Any, clock: Any) -> None:
         lead, _ = self.take(store, clock)

@@ -56,6 +56,7 @@ from chalicelib.ids import id_floor
 from chalicelib.leads.model import (
     INQUIRY_FIELDS,
     LEGACY_STATUSES,
+    MAX_HISTORY,
     REPLIES,
     Attachment,
     Change,
@@ -97,7 +98,6 @@ FOLLOW_UP_DONE = 10**11  # follow_up_at of a lead reminded and escalated: never 
 _CONTENTION_TRIES = 6
 _DAY = 86400
 _FOREVER = 2**62  # a retry_at later than any: the whole queue
-_APPEND_HISTORY = "history = list_append(if_not_exists(history, :empty), :changes)"
 
 
 class LeadBusy(RuntimeError):
@@ -902,27 +902,30 @@ class LeadsTable:
         """Write a sales change if `attribute` still holds what was read, appending it to
         the history. The lead after it, or None when someone changed it first."""
         seen = change.old
-        values: dict[str, Any] = {
-            ":new": new,
-            ":now": change.at,
-            ":changes": [_change_item(change)],
-            ":empty": [],
-            **(extra or {}),
-        }
+        values: dict[str, Any] = {":new": new, ":now": change.at, **(extra or {})}
         # Absent: never set (no owner), or an item stored before sales status existed
         # (read as new or as its retired status's equivalent); every change sets it.
         condition = "attribute_not_exists(#attr)"
         if seen is not None:
             condition += " OR #attr = :seen"
             values[":seen"] = seen
-        sets = [*sets, "updated_at = :now", _APPEND_HISTORY]
+        condition = f"attribute_exists(pk) AND ({condition})"
+        if len(lead.history) < MAX_HISTORY:
+            history = "history = list_append(if_not_exists(history, :empty), :changes)"
+            values.update({":changes": [_change_item(change)], ":empty": []})
+        else:  # the latest changes only; the size check keeps a change made meanwhile
+            history = "history = :kept"
+            kept = (*lead.history[len(lead.history) - MAX_HISTORY + 1 :], change)
+            values.update({":kept": [_change_item(c) for c in kept], ":size": len(lead.history)})
+            condition += " AND size(history) = :size"
+        sets = [*sets, "updated_at = :now", history]
         remove = " REMOVE follow_up_at" if attribute == "sales_status" else ""
         response = conditional_write(
             self._db.update_item,
             TableName=self._table,
             Key=to_item(lead_key(lead.id)),
             UpdateExpression=f"SET {', '.join(sets)}{remove}",
-            ConditionExpression=f"attribute_exists(pk) AND ({condition})",
+            ConditionExpression=condition,
             ExpressionAttributeNames={"#attr": attribute},
             ExpressionAttributeValues=to_item(values),
             ReturnValues="ALL_NEW",

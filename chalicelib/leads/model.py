@@ -60,6 +60,9 @@ TRANSITIONS: dict[SalesStatus, frozenset[SalesStatus]] = {
 # Changing to one of these is sales answering the buyer: the first stamps first_reply_at.
 REPLIES = frozenset({SalesStatus.REPLIED, SalesStatus.QUOTED, SalesStatus.WON})
 MAX_NOTE = 500
+# A lead keeps its latest changes only: a status clicked back and forth with long notes must
+# not grow the item towards DynamoDB's 400 KB limit (100 changes are at most ~60 KB).
+MAX_HISTORY = 100
 # The first-touch marketing source the site sends with an inquiry (Inquiry.source).
 SOURCE_FIELDS = (
     "utm_source",
