@@ -105,18 +105,14 @@ def plain(value: Any) -> str:
 def alert_of(
     lead_id: str,
     who: tuple[Any, ...],
-    product: Any,
-    quantity: Any,
+    what: str,
     score: str | None,
     link: str | None,
 ) -> Alert:
+    """`what`: the parts asked for in a few words (Inquiry.what)."""
     names = ", ".join(plain(value) for value in who if value)
-    first_product = plain(str(product).split(",")[0]) if product else ""
-    what = f"{first_product} × {quantity}" if first_product and quantity else first_product
-    if quantity and not first_product:
-        what = f"quantity {quantity}"
     title = f"New inquiry [{score}]" if score else "New inquiry"
-    return Alert(lead_id, title, names or "(no name)", what, score, link)
+    return Alert(lead_id, title, names or "(no name)", plain(what), score, link)
 
 
 def request_for(hook: Webhook, alert: Alert, now: float) -> tuple[str, bytes, dict[str, str]]:
