@@ -19,9 +19,24 @@ from admin.command import (
 
 def register(commands: Subcommands) -> None:
     serve = add_command(commands, "serve", "run the service locally (what `make run` runs)")
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    serve.add_argument("--site-port", type=int, default=int(os.environ.get("SITE_PORT", "8001")))
-    serve.add_argument("--outbox", type=Path, default=Path("outbox"))
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORT", "8000")),
+        help="the API's port (env PORT; default 8000; 0: any free port)",
+    )
+    serve.add_argument(
+        "--site-port",
+        type=int,
+        default=int(os.environ.get("SITE_PORT", "8001")),
+        help="the demo site's port (env SITE_PORT; default 8001; 0: any free port)",
+    )
+    serve.add_argument(
+        "--outbox",
+        type=Path,
+        default=Path("outbox"),
+        help="where every email SES accepted is copied as .eml and .html (default: outbox)",
+    )
     serve.add_argument(
         "--aws",
         action="store_true",
