@@ -435,7 +435,8 @@ def erase_leads(args: argparse.Namespace) -> int:
     if not args.dry_run:
         print(
             "  not covered here: copies in the sales mailbox, DynamoDB point-in-time backups"
-            " (kept up to 35 days) and exports made before"
+            " (kept up to 35 days), exports made before, and the files as uploaded (the"
+            " bucket deletes uploads/ a day after the upload)"
         )
     return 0
 
