@@ -10,7 +10,8 @@ is prefixed with a single quote so that Excel shows it instead of running it as 
 The line items (Inquiry.rows: the `items` sent, or the single product/quantity as one row)
 are an array of objects in JSON Lines and one readable cell in CSV, a line per row:
 `200 pcs × 04465-33450 (brake pads) @ 12.50 USD` (every value of the row; JSON Lines has
-them exactly).
+them exactly). So are the attachments: a line per file in CSV, `photo.jpg (image/jpeg,
+48213 bytes)`.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ COLUMNS = (
     "held_back",
     "updated_at",
     "expires_at",
-    "attachments",  # [{"name", "type", "size"}]; in CSV a JSON cell
+    "attachments",  # [{"name", "type", "size"}]; in CSV a line per file
     *SOURCE_FIELDS,
     "history",
 )
@@ -141,6 +142,7 @@ def write_export(
             row = public(lead)
             if writer is not None:
                 row["items"] = "\n".join(item.summary() for item in lead.inquiry.rows)
+                row["attachments"] = "\n".join(file.line() for file in lead.attachments)
                 writer.writerow([csv_cell(row.get(name)) for name in header])
             else:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -34,6 +34,7 @@ from chalicelib.leads.dynamodb import (
 from chalicelib.leads.model import SalesStatus, Status, TransitionRefused
 from chalicelib.leads.store import LeadNotFound
 from chalicelib.runtime import Runtime
+from chalicelib.settings import Settings
 from chalicelib.times import iso
 
 LIST_DAYS = 90
@@ -169,7 +170,7 @@ def list_leads(args: argparse.Namespace) -> int:
     store = _table(runtime, page_size=min(args.limit + 1, 250))
     since = _since(args.since, runtime.clock(), LIST_DAYS)
     tally = Tally()
-    rows = store.newest_first(since, _filter(args), tally)
+    rows = store.newest_first(since, _filter(args, runtime.settings), tally)
     shown = 0
     widths = (17, 26, 9, 12, 5, 26, 22, 30, 14, 24)
     titles = ("RECEIVED (UTC)", "ID", "STATUS", "SALES", "SCORE", "OWNER", "NAME", "EMAIL")
@@ -217,8 +218,8 @@ def show_lead(args: argparse.Namespace) -> int:
             continue
         if name == "attachments":
             print("attachments:")
-            for file in value:
-                print(f"    {file['name']} ({file['type']}, {file['size']} bytes)")
+            for file in lead.attachments:
+                print(f"    {file.line()}")
             continue
         text = str(value)
         if isinstance(value, dict):  # the source: one line, as in the sales email
@@ -245,7 +246,7 @@ def export_leads(args: argparse.Namespace) -> int:
     runtime = stage_runtime(args.stage)
     since = _since(args.since, runtime.clock(), runtime.settings.lead_retention_days)
     tally = Tally()
-    pages = _table(runtime, EXPORT_PAGE).pages(since, _filter(args), tally)
+    pages = _table(runtime, EXPORT_PAGE).pages(since, _filter(args, runtime.settings), tally)
     progress = Progress(sys.stderr)
     where = str(args.output) if args.output else "standard output"
     print(f"exporting leads since {_day(since)} as {args.format} to {where}", file=sys.stderr)
@@ -341,10 +342,12 @@ def send_digest_now(args: argparse.Namespace) -> int:
         print(run.email.text, end="")
         print("(--dry-run: nothing sent)")
         return 0
+    # run.day is the day it is sent; the digest covers the day before (its subject says so)
+    subject = run.email.subject if run.email is not None else ""
     messages = {
-        "sent": f"digest of {run.day} sent to {', '.join(runtime.settings.digest_recipients)}",
-        "done_already": f"the digest of {run.day} was sent already (or is being sent)",
-        "failed": f"the digest of {run.day} could not be sent (SES); the schedule tries again",
+        "sent": f"sent to {', '.join(runtime.settings.digest_recipients)}: {subject}",
+        "done_already": f"today's digest ({run.day}) was sent already (or is being sent)",
+        "failed": f"today's digest ({run.day}) could not be sent (SES); the schedule tries again",
     }
     print(messages[run.outcome], file=sys.stdout if run.outcome != "failed" else sys.stderr)
     return 1 if run.outcome == "failed" else 0
@@ -379,10 +382,10 @@ def assign_lead(args: argparse.Namespace) -> int:
     from chalicelib.settings import is_address
 
     lead_id = _lead_id(args.id)
-    owner = args.owner.strip()
-    if not is_address(owner):
+    if not is_address(args.owner.strip()):
         raise CommandError(f"OWNER must be an email address, got {args.owner!r}")
     runtime = stage_runtime(args.stage)
+    owner = runtime.settings.as_configured(args.owner.strip())
     try:
         before = runtime.leads.find(lead_id)
         after = runtime.leads.assign(lead_id, owner, args.by, int(runtime.clock()))
@@ -432,7 +435,8 @@ def erase_leads(args: argparse.Namespace) -> int:
     if not args.dry_run:
         print(
             "  not covered here: copies in the sales mailbox, DynamoDB point-in-time backups"
-            " (kept up to 35 days) and exports made before"
+            " (kept up to 35 days), exports made before, and the files as uploaded (the"
+            " bucket deletes uploads/ a day after the upload)"
         )
     return 0
 
@@ -481,7 +485,7 @@ def _say_what_was_left_out(args: argparse.Namespace, tally: Tally, verb: str) ->
         print(f"not {verb}: {leads} the filter left out", file=sys.stderr)
 
 
-def _filter(args: argparse.Namespace) -> Filter:
+def _filter(args: argparse.Namespace, settings: Settings) -> Filter:
     sales = args.status in SALES_STATUSES
     if args.status is not None and args.spam == "only" and args.status != Status.SPAM:
         raise CommandError(f"--spam only and --status {args.status} contradict each other")
@@ -489,7 +493,7 @@ def _filter(args: argparse.Namespace) -> Filter:
         status=None if args.status is None or sales else Status(args.status),
         spam=args.spam,
         sales_status=SalesStatus(args.status) if sales else None,
-        owner=args.owner.strip() if args.owner else None,
+        owner=settings.as_configured(args.owner.strip()) if args.owner else None,
         score=args.score,
     )
 

@@ -130,6 +130,18 @@ class Settings:
     def digest_recipients(self) -> tuple[str, ...]:
         return self.digest_emails or self.sales_emails
 
+    @property
+    def team(self) -> tuple[str, ...]:
+        """Every address the service mails leads to with action links: SALES_EMAILS, the
+        routing rules' and the escalation's."""
+        rules = (address for rule in self.routing_rules for address in rule.to)
+        return (*self.sales_emails, *rules, *self.escalation_emails)
+
+    def as_configured(self, address: str) -> str:
+        """The address as the settings spell it (addresses ignore case), else lower case:
+        one spelling per owner, so `leads list --owner` finds every lead of theirs."""
+        return next((a for a in self.team if a.lower() == address.lower()), address.lower())
+
 
 class _Reader:
     def __init__(self, env: Mapping[str, str]) -> None:

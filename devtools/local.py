@@ -273,10 +273,14 @@ def publish_local_stage(service: LocalService, path: Path | None = None) -> Path
 
 def serve_until_interrupted(options: LocalOptions) -> None:
     import logging
+    import warnings
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log
     logging.getLogger("botocore").setLevel(logging.WARNING)
+    # moto's CloudFormation skips the alarms (README, "Deploying"): said once per alarm, noise
+    logging.getLogger("moto").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", "Tried to parse AWS::", UserWarning)
     if options.site_dir is None:  # where `manage.py news publish --stage local` rebuilds it
         options = dataclasses.replace(options, site_dir=BUILT_SITE_DIR)
     service = LocalService(options).start()

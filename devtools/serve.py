@@ -5,6 +5,7 @@ admin commands; admin/ never imports devtools/."""
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 from pathlib import Path
 
@@ -19,9 +20,24 @@ from admin.command import (
 
 def register(commands: Subcommands) -> None:
     serve = add_command(commands, "serve", "run the service locally (what `make run` runs)")
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    serve.add_argument("--site-port", type=int, default=int(os.environ.get("SITE_PORT", "8001")))
-    serve.add_argument("--outbox", type=Path, default=Path("outbox"))
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORT", "8000")),
+        help="the API's port (env PORT; default 8000; 0: any free port)",
+    )
+    serve.add_argument(
+        "--site-port",
+        type=int,
+        default=int(os.environ.get("SITE_PORT", "8001")),
+        help="the demo site's port (env SITE_PORT; default 8001; 0: any free port)",
+    )
+    serve.add_argument(
+        "--outbox",
+        type=Path,
+        default=Path("outbox"),
+        help="where every email SES accepted is copied as .eml and .html (default: outbox)",
+    )
     serve.add_argument(
         "--aws",
         action="store_true",
@@ -52,7 +68,6 @@ def _factor(text: str) -> float:
 
 def _serve(args: argparse.Namespace) -> int:
     from admin.stages import UnknownStage, stage_environment
-    from devtools.local import LocalOptions, serve_until_interrupted
 
     if args.aws:
         require_stage(args.stage)
@@ -66,6 +81,22 @@ def _serve(args: argparse.Namespace) -> int:
         env = {**stage_environment(args.stage), **overrides} if args.aws else overrides
     except UnknownStage as exc:
         raise CommandError(str(exc)) from exc
+    try:
+        _run(args, env)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise CommandError(
+            f"a port is taken (API {args.port}, site {args.site_port}): is `make run` already"
+            " running? Pick others (PORT=9000 SITE_PORT=9001 make run) or --port 0"
+            " --site-port 0 for any free ones"
+        ) from None
+    return 0
+
+
+def _run(args: argparse.Namespace, env: dict[str, str]) -> None:
+    from devtools.local import LocalOptions, serve_until_interrupted
+
     serve_until_interrupted(
         LocalOptions(
             api_port=args.port,
@@ -77,4 +108,3 @@ def _serve(args: argparse.Namespace) -> int:
             fast_clock=args.fast_clock,
         )
     )
-    return 0

@@ -103,7 +103,7 @@ class ActionLinks:
             or not _SIGNATURE.match(signature)
         ):
             raise LinkRefused(
-                400, "invalid_link", "This link is incomplete: open it from the email."
+                400, "link_invalid", "This link is incomplete: open it from the email."
             )
         genuine = self._signer.verify(
             signature, "action", lead_id, action, recipient.lower(), int(expires)
@@ -111,7 +111,7 @@ class ActionLinks:
         if genuine is None:
             raise LinkRefused(503, "service_unavailable", "Please try again in a minute.")
         if not genuine:
-            raise LinkRefused(403, "invalid_link", "This link is not valid: it was changed.")
+            raise LinkRefused(403, "link_invalid", "This link is not valid: it was changed.")
         if int(expires) < self._clock():
             raise LinkRefused(
                 410, "link_expired", f"This link has expired (links last {LINK_DAYS} days)."

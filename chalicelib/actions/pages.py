@@ -27,7 +27,8 @@ TEXTS = {
         "status": "Sales status",
         "owner": "Owner",
         "refused": "This link cannot be used",
-        "hint": "The lead itself is safe: `manage.py leads show {id}` shows it.",
+        "hint": "Nothing was changed and the lead is safe: answer the buyer from the email as"
+        " usual; your admin can record the step for reference {id}.",
     },
     "zh": {
         "confirm.status": "将询价 {id} 标记为“{action}”？",
@@ -41,7 +42,8 @@ TEXTS = {
         "status": "销售状态",
         "owner": "负责人",
         "refused": "此链接无法使用",
-        "hint": "询价本身不受影响：`manage.py leads show {id}` 可查看。",
+        "hint": "未做任何更改，询价本身不受影响：请照常从邮件回复买家；"
+        "管理员可为编号 {id} 记录这一步。",
     },
 }
 STATUS_LABELS = {
@@ -93,8 +95,8 @@ def done_page(lead: Lead, action: str, locale: str) -> Response:
 
 # (status, code) -> the refusal in Chinese; in English the route's own sentence is shown
 REFUSALS_ZH = {
-    (400, "invalid_link"): "链接不完整：请从邮件中打开。",
-    (403, "invalid_link"): "链接无效：它被改动过。",
+    (400, "link_invalid"): "链接不完整：请从邮件中打开。",
+    (403, "link_invalid"): "链接无效：它被改动过。",
     (403, "wrong_recipient"): "此链接的收件人已不再负责这条询价。",
     (403, "origin_not_allowed"): "请使用链接页面上的按钮。",
     (404, "not_found"): "没有这个链接或询价（可能已被删除）。",

@@ -97,7 +97,7 @@ def _act(runtime: Runtime, link: Link, request: Request) -> Lead:
     if not _may_act(runtime, link.recipient, None):
         _lead_for(runtime, link)  # the lead's owner may act too (assigned by hand)
     now = int(runtime.clock())
-    recipient = _as_configured(runtime, link.recipient)
+    recipient = runtime.settings.as_configured(link.recipient)
     status = ACTIONS[link.action]
     if status is None:
         return runtime.leads.assign(link.lead_id, recipient, recipient, now)
@@ -105,24 +105,11 @@ def _act(runtime: Runtime, link: Link, request: Request) -> Lead:
 
 
 def _may_act(runtime: Runtime, recipient: str, lead: Lead | None) -> bool:
-    """A link works for whoever the service mails leads to (escalations included), and
-    for the lead's owner."""
-    team = {a.lower() for a in _team(runtime)}
+    """A link works for whoever the service mails leads to, and for the lead's owner."""
+    team = {a.lower() for a in runtime.settings.team}
     if lead is not None and lead.owner:
         team.add(lead.owner.lower())
     return recipient.lower() in team
-
-
-def _as_configured(runtime: Runtime, recipient: str) -> str:
-    """The address as the settings spell it (the signature ignores case), else lower case."""
-    return next((a for a in _team(runtime) if a.lower() == recipient.lower()), recipient.lower())
-
-
-def _team(runtime: Runtime) -> list[str]:
-    """Every address the service signs action links for, as the settings spell them."""
-    settings = runtime.settings
-    rules = (a for rule in settings.routing_rules for a in rule.to)
-    return [*settings.sales_emails, *rules, *settings.escalation_emails]
 
 
 def _wrong_recipient() -> Exception:

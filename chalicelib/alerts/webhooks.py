@@ -103,13 +103,16 @@ def plain(value: Any) -> str:
 
 
 def alert_of(
-    lead_id: str, who: tuple[Any, ...], what: str, score: str | None, link: str | None
+    lead_id: str,
+    who: tuple[Any, ...],
+    what: str,
+    score: str | None,
+    link: str | None,
 ) -> Alert:
-    """`what`: the parts asked for, in one line (Inquiry.wanted)."""
+    """`what`: the parts asked for in a few words (Inquiry.what)."""
     names = ", ".join(plain(value) for value in who if value)
-    what = plain(what) if what else ""
     title = f"New inquiry [{score}]" if score else "New inquiry"
-    return Alert(lead_id, title, names or "(no name)", what, score, link)
+    return Alert(lead_id, title, names or "(no name)", plain(what), score, link)
 
 
 def request_for(hook: Webhook, alert: Alert, now: float) -> tuple[str, bytes, dict[str, str]]:

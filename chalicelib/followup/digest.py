@@ -115,8 +115,7 @@ def gather(table: LeadsTable, settings: Settings, now: float) -> Digest:
             continue
         digest.received += 1
         countries[lead.inquiry.country or NOT_GIVEN] += 1
-        rows = lead.inquiry.rows
-        products[first_product(rows[0].label if rows else None) or NOT_GIVEN] += 1
+        products[lead.inquiry.first_part or NOT_GIVEN] += 1
         scores[lead.score or NOT_GIVEN] += 1
     digest.by_country = countries.most_common()
     digest.by_product = products.most_common()
@@ -125,11 +124,6 @@ def gather(table: LeadsTable, settings: Settings, now: float) -> Digest:
     digest.failed, digest.failed_total = _first(table, table.failed_notifications(), True)
     digest.failed_alerts, digest.failed_alerts_total = _first(table, table.failed_alerts(), True)
     return digest
-
-
-def first_product(product: str | None) -> str:
-    """The first of a comma list ("Brake pads 04465-33450, rotors"), short: a count's key."""
-    return (product or "").split(",")[0].strip()[:80]
 
 
 def _first(
@@ -179,13 +173,12 @@ def _row(lead: Lead, zone: datetime.tzinfo, now: datetime.datetime) -> dict[str,
     inquiry = lead.inquiry
     received = datetime.datetime.fromtimestamp(lead.received_at, zone)
     hours = max(0, int((now - received).total_seconds() // 3600))
-    what = inquiry.wanted()
     return {
         "id": lead.id,
         "received": received.strftime("%Y-%m-%d %H:%M"),
         "age": f"{hours // 24} d {hours % 24} h" if hours >= 24 else f"{hours} h",
         "who": ", ".join(str(v) for v in (inquiry.name, inquiry.company, inquiry.country) if v),
-        "what": what,
+        "what": inquiry.what,
         "owner": lead.owner or "",
         "status": str(lead.status),
     }

@@ -117,12 +117,13 @@ def follow_up_emails(
     """The lead's next follow-up (no email: nobody to escalate to) and its next
     follow_up_at. One email per recipient: the action links are signed for each."""
     hours = max(1, (now - lead.received_at) // 3600)
+    waited = f"{hours} hour{'s' if hours != 1 else ''}"
     if lead.reminders_sent < settings.max_reminders:
         number = lead.reminders_sent + 1
         to = addressees(lead, settings)
         banner = (
             f"Reminder {number} of {settings.max_reminders}: nobody has answered this inquiry"
-            f" for {hours} hours. Reply to the buyer, then press an action below."
+            f" for {waited}. Reply to the buyer, then press an action below."
         )
         tag = f"[Reminder {number}/{settings.max_reminders}]"
         after = now + settings.follow_up_hours * 3600
@@ -130,8 +131,9 @@ def follow_up_emails(
         to = settings.escalation_emails
         whose = f" (owner: {lead.owner})" if lead.owner else ""
         banner = (
-            f"Escalation: nobody has answered this inquiry for {hours} hours, after"
-            f" {settings.max_reminders} reminders{whose}. Please see that someone takes it."
+            f"Escalation: nobody has answered this inquiry for {waited}, after"
+            f" {settings.max_reminders} reminder{'s' if settings.max_reminders != 1 else ''}"
+            f"{whose}. Please see that someone takes it."
         )
         tag, after = "[Escalation]", FOLLOW_UP_DONE
     emails = [

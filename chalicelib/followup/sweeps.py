@@ -92,6 +92,6 @@ def alert_builder(runtime: Runtime) -> Callable[[str], Alert | None]:
             return None
         inquiry = lead.inquiry
         who = (inquiry.name, inquiry.company, inquiry.country)
-        return alert_of(lead.id, who, inquiry.wanted(), lead.score, None)
+        return alert_of(lead.id, who, inquiry.what, lead.score, None)
 
     return build

@@ -17,7 +17,7 @@ Items (see infra/resources.json):
                 (written with the lead when CHAT_WEBHOOKS is set; the sweep sends it)
   digest marker pk=DIGEST#<local date>  sk=DIGEST  (the daily digest: claimed, then sent)
 A lead whose notification failed for good keeps retry_pk=FAILED (retry_at = when), so the
-daily digest finds it with one Query until someone resends or marks it.
+daily digest finds it with one Query until it is resent (or sales give it a status).
 
 Counters, markers and idempotency records are keyed by a SHA-256 digest: no raw IP or
 address in those keys. Every read is a GetItem or a Query, never a Scan.
@@ -545,7 +545,8 @@ class LeadsTable:
 
     def failed_notifications(self) -> Iterator[tuple[str, int]]:
         """(lead id, when it failed) of every lead whose sales email failed for good and
-        that nobody has resent or marked since, oldest first."""
+        that nobody has resent since, oldest first (the digest leaves out those that
+        sales gave a status since)."""
         return self._queue(FAILED_QUEUE, _FOREVER)
 
     # ---- follow-ups (chalicelib/followup/) ------------------------------------------------

@@ -181,17 +181,25 @@ class Inquiry:
             return self.items
         return (LineItem(description=self.product, quantity=self.quantity),)
 
-    def wanted(self) -> str:
-        """The first part asked for, its quantity and how many more, in one line (the
-        digest, chat alerts): "04465-33450 × 200 and 2 more"; "" when none is named."""
+    @property
+    def first_part(self) -> str:
+        """The first row's part (its first comma-separated item, at most 80 characters):
+        what the daily digest counts leads by."""
+        rows = self.rows
+        return (rows[0].label or "").split(",")[0].strip()[:80] if rows else ""
+
+    @property
+    def what(self) -> str:
+        """The first part, its quantity and how many more rows, in a few words for the
+        digest and chat alerts: "04465-33450 × 200 +2 more"."""
         rows = self.rows
         if not rows:
             return ""
-        first = rows[0]
-        what = first.label or ""
-        if first.quantity:
-            what = f"{what} × {first.quantity}" if what else f"quantity {first.quantity}"
-        return what + (f" and {len(rows) - 1} more" if len(rows) > 1 else "")
+        part, quantity = self.first_part, rows[0].quantity
+        what = f"{part} × {quantity}" if part and quantity else part
+        if quantity and not part:
+            what = f"quantity {quantity}"
+        return what + (f" +{len(rows) - 1} more" if len(rows) > 1 else "")
 
     @classmethod
     def of(cls, values: dict[str, Any]) -> Inquiry:
@@ -214,6 +222,10 @@ class Attachment:
 
     def record(self) -> dict[str, Any]:
         return {"name": self.filename, "type": self.content_type, "size": self.size}
+
+    def line(self) -> str:
+        """One line for people (`leads show`, the CSV export)."""
+        return f"{self.filename} ({self.content_type}, {self.size} bytes)"
 
 
 def new_claim_token() -> str:

@@ -5,6 +5,7 @@ the files attached or linked, the download links, erasure — and their AWS call
 from __future__ import annotations
 
 import base64
+import csv
 import json
 import zipfile
 from io import BytesIO
@@ -375,6 +376,13 @@ def test_erase_deletes_the_files_and_show_and_export_list_them(
     assert exported.code == 0
     (row,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [f["name"] for f in row["attachments"]] == ["photo.jpg", "报价单.csv"]
+    table = tmp_path / "leads.csv"
+    assert manage("leads", "export", "-o", str(table), "--stage", "dev").code == 0
+    with table.open(encoding="utf-8-sig", newline="") as rows:
+        (cells,) = csv.DictReader(rows)
+    photo, sheet = cells["attachments"].split("\n")  # a line per file, as `leads show`
+    assert photo == f"photo.jpg (image/jpeg, {len(SAMPLES['photo.jpg'])} bytes)"
+    assert sheet.startswith("报价单.csv (text/csv")
     s3 = boto3.client("s3", region_name=REGION)
     bucket = env["UPLOADS_BUCKET"]
     assert s3.list_objects_v2(Bucket=bucket, Prefix=f"leads/{lead_id}/")["KeyCount"] == 2

@@ -36,7 +36,7 @@ NOW = 1_795_000_000.0
 
 def alert() -> Any:
     who = ("Hans [Müller](http://evil.example)", "Autoteile Nord GmbH", "Germany")
-    return alert_of("01KAB", who, "Brake pads 04465-33450 × 200 and 1 more", "A", None)
+    return alert_of("01KAB", who, "Brake pads 04465-33450 × 200", "A", None)
 
 
 def test_each_flavour_sends_its_payload_and_signature(chat: str) -> None:
@@ -132,7 +132,9 @@ def test_racing_sweeps_send_an_alert_once_and_one_given_up_is_listed(
         Name=PARAMETER, Value=json.dumps([{"kind": "slack", "url": f"{chat}/s"}]), Type="String"
     )
     api = make_client(CHAT_WEBHOOKS=f"ssm:{PARAMETER}")
-    first = post_json(api, BUYER).json_body["id"]
+    rows = [{"part_number": "04465-33450", "quantity": 4}, {"part_number": "X1", "quantity": 1}]
+    rfq = {k: v for k, v in BUYER.items() if k not in ("product", "quantity")}
+    first = post_json(api, {**rfq, "items": rows}).json_body["id"]
     barrier = threading.Barrier(2)
 
     def racer() -> None:
@@ -145,6 +147,7 @@ def test_racing_sweeps_send_an_alert_once_and_one_given_up_is_listed(
     for thread in threads:
         thread.join()
     assert len(FakeChat.seen) == 1
+    assert "04465-33450 × 4 +1 more" in json.loads(FakeChat.seen[0][2])["text"]  # the RFQ's
     second = post_json(api, {**BUYER, "email": "b@example.com"}).json_body["id"]
     FakeChat.answers = [500] * sweep.MAX_ALERT_ATTEMPTS
     for attempt in range(sweep.MAX_ALERT_ATTEMPTS):

@@ -41,7 +41,8 @@ def test_the_digest_reports_yesterday_and_every_lead_still_waiting_once_a_day(
 
     def lead(when: float, **fields: Any) -> str:
         clock.now = when
-        return str(post_json(api, {**BUYER, **fields}).json_body["id"])
+        values = {k: v for k, v in {**BUYER, **fields}.items() if v is not None}
+        return str(post_json(api, values).json_body["id"])
 
     lead(at(17, 23, 30), email="before@example.com")  # the day before yesterday
     rfq = [{"part_number": "90915-YZZE1", "quantity": 50}, {"description": "oil", "quantity": 9}]
@@ -58,7 +59,11 @@ def test_the_digest_reports_yesterday_and_every_lead_still_waiting_once_a_day(
     faults.heal()
     lead(at(18, 12), email="c@example.com", website="spam")  # the honeypot: left out
     FakeChat.answers = [404]  # the chat refuses the next alert for good
-    lead(at(18, 23, 50), email="d@example.com", product="Brake pads 04465-33450, rotors")
+    rfq = [
+        {"description": "Brake pads 04465-33450, rotors", "quantity": 4},
+        {"part_number": "X1", "quantity": 2},
+    ]
+    lead(at(18, 23, 50), email="d@example.com", product=None, quantity=None, items=rfq)
     lead(at(19, 1), email="today@example.com")  # today: in tomorrow's digest
     clock.now = at(19, 7, 59)
     run_follow_ups(api.runtime)  # the alerts go out; the digest is not due yet
@@ -83,8 +88,9 @@ def test_the_digest_reports_yesterday_and_every_lead_still_waiting_once_a_day(
     assert failed in failed_part and first not in failed_part
     unanswered = text.split("unanswered (sales status new), oldest first:", 1)[1]
     assert unanswered.index(first) < unanswered.index(failed)  # oldest first
-    assert "90915-YZZE1 × 50 and 1 more" in unanswered
-    assert any("90915-YZZE1 × 50 and 1 more".encode() in body for _, _, body in FakeChat.seen)
+    assert "Brake pads 04465-33450 × 4 +1 more" in unanswered  # an RFQ: its first row
+    assert "90915-YZZE1 × 50 +1 more" in unanswered
+    assert any("90915-YZZE1 × 50 +1 more".encode() in body for _, _, body in FakeChat.seen)
     assert "@" not in text.replace(SALES, "")  # no buyer's address in the digest
 
     clock.now = at(20, 9)

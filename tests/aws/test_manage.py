@@ -768,14 +768,14 @@ def test_list_filters_by_sales_status_owner_and_score(dev: None, manage: Any) ->
     rich = take(runtime(), 1, company="Autoteile Nord GmbH", quantity=200)  # A
     poor = take(runtime(), 2, email="someone@qq.com", country=None, product="brakes")  # C
     manage("leads", "set-status", rich, "quoted", "--stage", STAGE)
-    manage("leads", "assign", poor, "bo@vigorautomobile.com", "--stage", STAGE)
+    manage("leads", "assign", poor, "Bo@VigorAutomobile.com", "--stage", STAGE)
 
     def listed(*argv: str) -> list[str]:
         return lead_ids_in(manage("leads", "list", *argv, "--stage", STAGE).out)
 
     assert listed("--status", "quoted") == [rich] and listed("--status", "new") == [poor]
     assert listed("--score", "a") == [rich] and listed("--score", "C") == [poor]
-    assert listed("--owner", "bo@vigorautomobile.com") == [poor]
+    assert listed("--owner", "BO@vigorautomobile.com") == [poor]  # addresses ignore case
     assert listed("--status", "sent", "--score", "A") == [rich]
 
 
@@ -961,7 +961,10 @@ def test_remind_and_digest_run_the_sweeps_now_and_dry_run_sends_and_claims_nothi
 
     assert "reminded: 1, escalated: 0" in manage("leads", "remind", "--stage", STAGE).out
     assert "reminded: 0, escalated: 0" in manage("leads", "remind", "--stage", STAGE).out
-    assert "sent to sales@" in manage("leads", "digest", "--stage", STAGE).out
+    assert (
+        "sent to sales@vigorautomobile.com: Leads digest "
+        in manage("leads", "digest", "--stage", STAGE).out
+    )
     assert "was sent already" in manage("leads", "digest", "--stage", STAGE).out
     subjects = [str(m["Subject"]) for m in sent_emails()[1:]]
     assert subjects[0].startswith("[Reminder 1/2] [B] Inquiry from Buyer 0")

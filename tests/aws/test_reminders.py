@@ -75,6 +75,9 @@ def test_reminders_then_one_escalation_and_an_answer_ends_them(
     assert (answer.status_code, answer.json_body["owner"]) == (200, "boss@example.com")
     # Escalated, still unanswered: in the digest's list until its status changes.
     assert [lead for lead, _ in api.runtime.leads.unanswered()] == [unanswered]
+    take = re.search(r"https://api\.example\.com/api(/leads/\S+/actions/take\?\S+)", escalation)
+    taken = api.http.post(take[1] if take else "", headers={"Accept": "application/json"})
+    assert (taken.status_code, taken.json_body["owner"]) == (200, "boss@example.com")
 
 
 def test_racing_sweeps_send_each_due_reminder_once_and_ses_failures_come_back(

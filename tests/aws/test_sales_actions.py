@@ -168,10 +168,10 @@ def test_bad_links_get_a_clear_answer_and_change_nothing(
     owner = stored_lead(settings, lead_id).owner
     sig = parse_qs(urlsplit(links["won"]).query)["sig"][0]
     cases = [
-        ("tampered signature", with_query(links["won"], sig=sig[::-1]), 403, "invalid_link"),
-        ("tampered recipient", with_query(links["won"], to="eve@example.com"), 403, "invalid_link"),
-        ("tampered action", links["won"].replace("/won?", "/lost?"), 403, "invalid_link"),
-        ("incomplete", links["won"].split("&sig=")[0], 400, "invalid_link"),
+        ("tampered signature", with_query(links["won"], sig=sig[::-1]), 403, "link_invalid"),
+        ("tampered recipient", with_query(links["won"], to="eve@example.com"), 403, "link_invalid"),
+        ("tampered action", links["won"].replace("/won?", "/lost?"), 403, "link_invalid"),
+        ("incomplete", links["won"].split("&sig=")[0], 400, "link_invalid"),
         ("unknown action", links["won"].replace("/won?", "/sold?"), 404, "not_found"),
         (
             "a former salesman",
