@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
                 results["aws"] = live.measure(info, scale, say)
                 load.sample()
             if "cold" in sections:
-                say("cold: fresh processes, the deployment zip imported from source ...")
+                say("cold: fresh processes, the deployment zip (chalicelib precompiled) ...")
                 site = live.site_of(info["stacks"][SMALL])
                 with tempfile.TemporaryDirectory(prefix="vigor-cold-") as workdir:
                     results["cold_start"] = cold_start.measure(
