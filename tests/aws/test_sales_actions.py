@@ -206,7 +206,7 @@ def test_bad_links_get_a_clear_answer_and_change_nothing(
 
 
 def test_the_chat_alert_link_mails_the_lead_to_whoever_of_the_team_asks(
-    api: Any, settings: Any
+    api: Any, settings: Any, counter: Any
 ) -> None:
     import json
 
@@ -225,12 +225,16 @@ def test_the_chat_alert_link_mails_the_lead_to_whoever_of_the_team_asks(
     assert f"<{link.replace('&', '&amp;')}|Send me lead {lead_id}>" in slack["text"]
     assert generic["link"] == link
     path, before = link.removeprefix(API), len(sent_emails())
+    counter.reset()
     page = api.http.get(path, headers=BROWSER)
+    assert counter.calls == ["dynamodb.GetItem"]
     assert page.status_code == 200 and "Your sales email address" in page.body.decode()
     assert '<form method="post">' in page.body.decode() and lead_id in page.body.decode()
     owner = stored_lead(settings, lead_id).owner
     other = next(address for address in TEAM.split(",") if address != owner)
+    counter.reset()
     done = api.http.post(path, headers=PAGE_POST, body=urlencode({"email": other.upper()}))
+    assert counter.calls == ["dynamodb.GetItem", "dynamodb.UpdateItem", "sesv2.SendEmail"]
     assert done.status_code == 200 and f"Sent to {other}" in done.body.decode()
     (message,) = sent_emails()[before:]
     assert message["To"] == other and message["Subject"].startswith("[From chat] [A]")
