@@ -6,6 +6,10 @@ sig = HMAC-SHA256 (chalicelib/signing.py, the LINK_KEY every signed link shares)
 "action", lead id, action, recipient (lower case), expiry, one per line, with the current
 key; checked against the current and the previous key.
 A link is the recipient's own: "take" makes them the owner, the history names them.
+
+A chat alert goes to a group, not to one person, so its link is the one action "mail_me",
+signed for the marker recipient "chat": it asks the clicker for their sales address and
+mails the lead there, with action links of that address's own (routes.py).
 """
 
 from __future__ import annotations
@@ -46,17 +50,21 @@ LABELS = {
         "take": "我来跟进",
     },
 }
+CHAT_ACTION = "mail_me"  # the chat alert's link: "send me this lead"
+CHAT_RECIPIENT = "chat"  # no address: whoever opens it says who they are
 _SIGNATURE = re.compile(r"^[A-Za-z0-9_-]{43}\Z")
 
 
 class LinkRefused(Exception):
-    """Why a link cannot be used: HTTP status, error code, a sentence for sales."""
+    """Why a link cannot be used: HTTP status, error code, a sentence for sales (and its
+    Chinese, when pages.REFUSALS_ZH has none for the status and code)."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, zh: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.zh = zh
 
 
 @dataclass(frozen=True)
@@ -77,21 +85,31 @@ class ActionLinks:
     def for_recipient(self, lead_id: str, recipient: str) -> list[tuple[str, str]]:
         """(action, URL) of every action, signed for `recipient`; [] without a key (the
         email then goes without links: a lead is never held up by SSM)."""
-        expires = int(self._clock()) + LINK_DAYS * 86400
         links = []
         for action in ACTIONS:
-            signature = self._signer.sign("action", lead_id, action, recipient.lower(), expires)
-            if signature is None:
+            url = self._url(lead_id, action, recipient)
+            if url is None:
                 return []
-            query = urlencode({"to": recipient, "exp": expires, "sig": signature})
-            links.append((action, f"{self._base}/leads/{lead_id}/actions/{action}?{query}"))
+            links.append((action, url))
         return links
+
+    def for_chat(self, lead_id: str) -> str | None:
+        """The chat alert's "send me this lead" link; None without a key."""
+        return self._url(lead_id, CHAT_ACTION, CHAT_RECIPIENT)
+
+    def _url(self, lead_id: str, action: str, recipient: str) -> str | None:
+        expires = int(self._clock()) + LINK_DAYS * 86400
+        signature = self._signer.sign("action", lead_id, action, recipient.lower(), expires)
+        if signature is None:
+            return None
+        query = urlencode({"to": recipient, "exp": expires, "sig": signature})
+        return f"{self._base}/leads/{lead_id}/actions/{action}?{query}"
 
     def check(self, lead_id: str, action: str, query: dict[str, str]) -> Link:
         """The link, when it is genuine and current; raises LinkRefused."""
         from chalicelib.ids import is_id
 
-        if action not in ACTIONS or not is_id(lead_id):
+        if (action not in ACTIONS and action != CHAT_ACTION) or not is_id(lead_id):
             raise LinkRefused(404, "not_found", "There is no such action link.")
         recipient, expires, signature = (query.get(k) or "" for k in ("to", "exp", "sig"))
         if (

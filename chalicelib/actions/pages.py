@@ -1,5 +1,6 @@
 """The pages an action link shows (en/zh): the confirmation (GET: a form whose button
-POSTs to the same URL, no JavaScript), the result, and why a link cannot be used.
+POSTs to the same URL, no JavaScript), the result, and why a link cannot be used; for the
+chat alert's link, the form that asks for a sales address and the "sent" page.
 
 Only what sales already saw in the email, and less: the reference, when the lead came, its
 score, sales status and owner; nothing the visitor typed. Every value is HTML-escaped."""
@@ -29,6 +30,11 @@ TEXTS = {
         "refused": "This link cannot be used",
         "hint": "Nothing was changed and the lead is safe: answer the buyer from the email as"
         " usual; your admin can record the step for reference {id}.",
+        "mail_me": "Send lead {id} to your mailbox?",
+        "mail_me.email": "Your sales email address",
+        "mail_me.button": "Send me this lead",
+        "mail_me.sent": "Sent to {address}",
+        "mail_me.note": "The lead's email, with your own action links, is on its way.",
     },
     "zh": {
         "confirm.status": "将询价 {id} 标记为“{action}”？",
@@ -44,6 +50,11 @@ TEXTS = {
         "refused": "此链接无法使用",
         "hint": "未做任何更改，询价本身不受影响：请照常从邮件回复买家；"
         "管理员可为编号 {id} 记录这一步。",
+        "mail_me": "将询价 {id} 发到您的邮箱？",
+        "mail_me.email": "您的销售邮箱地址",
+        "mail_me.button": "把这条询价发给我",
+        "mail_me.sent": "已发送至 {address}",
+        "mail_me.note": "询价邮件（带有您自己的操作链接）正在发送。",
     },
 }
 STATUS_LABELS = {
@@ -93,6 +104,31 @@ def done_page(lead: Lead, action: str, locale: str) -> Response:
     return form_page._page(200, locale, title, body, _private())
 
 
+def mail_me_page(lead: Lead, locale: str) -> Response:
+    """The chat link's form: which salesperson should get the lead by email."""
+    t = TEXTS[locale]
+    title = t["mail_me"].format(id=lead.id)
+    # No action attribute: the form posts to this very URL, query (the signed link) included.
+    body = (
+        f"<h1>{escape(title)}</h1>{_facts(lead, locale)}"
+        f'<form method="post"><p><label for="email">{escape(t["mail_me.email"])}</label><br>'
+        '<input id="email" name="email" type="email" required maxlength="254" size="40"'
+        ' autocomplete="email"></p>'
+        f'<p><button type="submit">{escape(t["mail_me.button"])}</button></p></form>'
+    )
+    return form_page._page(200, locale, title, body, _private())
+
+
+def sent_page(lead: Lead, address: str, locale: str) -> Response:
+    t = TEXTS[locale]
+    title = t["mail_me.sent"].format(address=address)
+    body = (
+        f'<h1>{escape(title)}</h1><div role="status"><p>{escape(t["mail_me.note"])}</p>'
+        f"{_facts(lead, locale)}</div>"
+    )
+    return form_page._page(200, locale, title, body, _private())
+
+
 # (status, code) -> the refusal in Chinese; in English the route's own sentence is shown
 REFUSALS_ZH = {
     (400, "link_invalid"): "链接不完整：请从邮件中打开。",
@@ -107,11 +143,11 @@ REFUSALS_ZH = {
 
 
 def refused_page(
-    status: int, code: str, message: str, locale: str, lead_id: str | None
+    status: int, code: str, message: str, locale: str, lead_id: str | None, zh: str | None = None
 ) -> Response:
     t = TEXTS[locale]
     if locale == "zh":
-        message = REFUSALS_ZH.get((status, code), message)
+        message = zh or REFUSALS_ZH.get((status, code), message)
     hint = f"<p>{escape(t['hint'].format(id=lead_id))}</p>" if lead_id else ""
     body = (
         f"<h1>{escape(t['refused'])}</h1>"

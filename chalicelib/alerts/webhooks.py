@@ -9,7 +9,8 @@
             verify_signature() below is what a receiver does (README, "Chat alerts").
 
 The message is short and holds no contact data: who (name, company, country), what (the
-first part, its quantity and how many more), the score and a link (or the lead's id).
+first part, its quantity and how many more), the score and a link that mails the lead to
+whoever of the sales team opens it (or the lead's id, when action links are off).
 Values the visitor typed are cut short and stripped of markup characters and URL schemes,
 so they cannot become links.
 """
@@ -32,6 +33,8 @@ SIGNATURE_HEADER = "X-Vigor-Signature"
 SIGNATURE_TOLERANCE_SECONDS = 300  # what a receiver should accept as "recent"
 _MARKUP = str.maketrans({c: " " for c in "[]()<>*_`#~|\\!&\r\n\t"})
 _MAX_VALUE = 60
+# The link (actions/links.py, CHAT_ACTION) mails the lead to whoever of the team opens it.
+LINK_TEXT = "Send me lead"
 
 
 class DeliveryError(RuntimeError):
@@ -61,13 +64,23 @@ class Alert:
     score: str | None
     link: str | None
 
-    def lines(self) -> list[str]:
+    def lines(self, kind: str = "webhook") -> list[str]:
+        """The message's lines, the link formatted as `kind` shows one: markdown (WeCom,
+        DingTalk), Slack's <url|text>, the bare URL (the generic webhook's text)."""
         lines = [f"Who: {self.who}"]
         if self.what:
             lines.append(f"What: {self.what}")
         if self.score:
             lines.append(f"Score: {self.score}")
-        lines.append(f"Open: {self.link}" if self.link else f"Reference: {self.lead_id}")
+        if not self.link:
+            lines.append(f"Reference: {self.lead_id}")
+        elif kind in ("wecom", "dingtalk"):
+            lines.append(f"[{LINK_TEXT} {self.lead_id}]({self.link})")
+        elif kind == "slack":
+            url = self.link.replace("&", "&amp;")  # Slack's text escapes &, < and >
+            lines.append(f"<{url}|{LINK_TEXT} {self.lead_id}>")
+        else:
+            lines.append(f"{LINK_TEXT} {self.lead_id}: {self.link}")
         return lines
 
 
@@ -117,7 +130,7 @@ def alert_of(
 
 def request_for(hook: Webhook, alert: Alert, now: float) -> tuple[str, bytes, dict[str, str]]:
     """(url, body, headers) of the POST that delivers `alert` to `hook`."""
-    url, lines = hook.url, alert.lines()
+    url, lines = hook.url, alert.lines(hook.kind)
     if hook.kind == "wecom":
         content = f"**{alert.title}**\n" + "\n".join(f"> {line}" for line in lines)
         payload: dict[str, Any] = {"msgtype": "markdown", "markdown": {"content": content}}

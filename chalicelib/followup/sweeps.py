@@ -92,6 +92,8 @@ def alert_builder(runtime: Runtime) -> Callable[[str], Alert | None]:
             return None
         inquiry = lead.inquiry
         who = (inquiry.name, inquiry.company, inquiry.country)
-        return alert_of(lead.id, who, inquiry.what, lead.score, None)
+        links = runtime.action_links  # the group's link: "send me this lead" (None: off)
+        link = links.for_chat(lead.id) if links is not None else None
+        return alert_of(lead.id, who, inquiry.what, lead.score, link)
 
     return build

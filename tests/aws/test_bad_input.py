@@ -1651,6 +1651,12 @@ ACTION_LINKS = (
                 400,
             ),
             ("with a forged sig", f"{ACTION}/won?{GOOD_LINK}", {}, 403),
+            (
+                "chat link with a forged sig",
+                f"{ACTION}/mail_me?to=chat&exp=9&sig={'A' * 43}",
+                {},
+                403,
+            ),
             ("for an unknown action", f"{ACTION}/sold?{GOOD_LINK}", {}, 404),
             ("for a lead id that is none", f"/leads/{'x' * 300}/actions/won?{GOOD_LINK}", {}, 404),
             ("for a lowercase lead id", f"/leads/{'a' * 26}/actions/won?{GOOD_LINK}", {}, 404),

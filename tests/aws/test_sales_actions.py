@@ -205,6 +205,51 @@ def test_bad_links_get_a_clear_answer_and_change_nothing(
     assert lead.sales_status == SalesStatus.QUOTED and len(lead.history) == 1
 
 
+def test_the_chat_alert_link_mails_the_lead_to_whoever_of_the_team_asks(
+    api: Any, settings: Any, counter: Any
+) -> None:
+    import json
+
+    from chalicelib.alerts.webhooks import Webhook, request_for
+    from chalicelib.followup.sweeps import alert_builder
+
+    lead_id, _ = take_lead(api)
+    alert = alert_builder(api.runtime)(lead_id)
+    link = alert.link
+    assert link.startswith(f"{API}/leads/{lead_id}/actions/mail_me?to=chat&exp=")
+    wecom, slack, generic = (
+        json.loads(request_for(Webhook(kind, "https://chat.example", "s"), alert, 0)[1])
+        for kind in ("wecom", "slack", "webhook")
+    )
+    assert f"[Send me lead {lead_id}]({link})" in wecom["markdown"]["content"]
+    assert f"<{link.replace('&', '&amp;')}|Send me lead {lead_id}>" in slack["text"]
+    assert generic["link"] == link
+    path, before = link.removeprefix(API), len(sent_emails())
+    counter.reset()
+    page = api.http.get(path, headers=BROWSER)
+    assert counter.calls == ["dynamodb.GetItem"]
+    assert page.status_code == 200 and "Your sales email address" in page.body.decode()
+    assert '<form method="post">' in page.body.decode() and lead_id in page.body.decode()
+    owner = stored_lead(settings, lead_id).owner
+    other = next(address for address in TEAM.split(",") if address != owner)
+    counter.reset()
+    done = api.http.post(path, headers=PAGE_POST, body=urlencode({"email": other.upper()}))
+    assert counter.calls == ["dynamodb.GetItem", "dynamodb.UpdateItem", "sesv2.SendEmail"]
+    assert done.status_code == 200 and f"Sent to {other}" in done.body.decode()
+    (message,) = sent_emails()[before:]
+    assert message["To"] == other and message["Subject"].startswith("[From chat] [A]")
+    links = links_in(message)
+    assert sorted(links) == ["lost", "not_relevant", "quoted", "replied", "take", "won"]
+    for action, each in links.items():
+        query = {k: v[0] for k, v in parse_qs(urlsplit(each).query).items()}
+        assert api.runtime.action_links.check(lead_id, action, query).recipient == other
+    stranger = api.http.post(path, headers=PAGE_POST, body="email=eve%40example.com")
+    assert stranger.status_code == 403 and "does not receive leads" in stranger.body.decode()
+    tampered = api.http.post(with_query(path, to=other), headers=PAGE_POST, body=f"email={other}")
+    assert tampered.status_code == 403 and "it was changed" in tampered.body.decode()
+    assert len(sent_emails()) == before + 1 and stored_lead(settings, lead_id).owner == owner
+
+
 def test_source_fields_are_validated_stored_and_exported(api: Any, settings: Any) -> None:
     import io
 
