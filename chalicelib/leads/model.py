@@ -61,8 +61,9 @@ TRANSITIONS: dict[SalesStatus, frozenset[SalesStatus]] = {
 REPLIES = frozenset({SalesStatus.REPLIED, SalesStatus.QUOTED, SalesStatus.WON})
 MAX_NOTE = 500
 # A lead keeps its latest changes only: a status clicked back and forth with long notes must
-# not grow the item towards DynamoDB's 400 KB limit (100 changes are at most ~60 KB).
-MAX_HISTORY = 100
+# not grow the item towards DynamoDB's 400 KB limit (50 changes with the longest notes in
+# 4-byte characters are about 110 KB; tests/fast/test_leads_memory.py sizes the worst case).
+MAX_HISTORY = 50
 # The first-touch marketing source the site sends with an inquiry (Inquiry.source).
 SOURCE_FIELDS = (
     "utm_source",
