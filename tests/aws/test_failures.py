@@ -102,8 +102,9 @@ def test_concurrent_sweeps_send_each_pending_lead_once(
         thread.start()
     for thread in threads:
         thread.join()
-    ids = [m["X-Vigor-Lead-Id"] for m in sent_emails()]
-    assert len(ids) == len(set(ids)) == 6
+    sent = sent_emails()
+    ids = [m["X-Vigor-Lead-Id"] for m in sent]
+    assert len(ids) == len(set(ids)) == 6, [(m["Subject"], m["X-Vigor-Lead-Id"]) for m in sent]
 
 
 def test_dynamodb_down_still_emails_sales_and_answers_201(
