@@ -2,7 +2,7 @@
 indexed fields `items[0].part_number`, `items[0].quantity`, ... (no JavaScript needed).
 
 Loaded only when a submission has rows. Each row is validated as strictly as the inquiry's
-other fields (fields.clean_text) and its errors are named `items[3].quantity`; what is wrong
+other fields (submission.clean_text) and its errors are named `items[3].quantity`; what is wrong
 with the rows as a whole (not an array, more than MAX_ROWS, a row that is not an object,
 numbering with gaps) is named `items`. A row's unknown keys are named at `items[3]`.
 """
@@ -13,7 +13,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.inquiries.fields import JsonObject, Submission, clean_text, quantity_of
+from chalicelib.inquiries.submission import JsonObject, Submission, clean_text, quantity_of
 from chalicelib.leads.model import LineItem
 
 MAX_ROWS = 50

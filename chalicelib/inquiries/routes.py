@@ -13,7 +13,7 @@ from chalice.app import Blueprint, Request, Response
 from chalicelib.http import error_response, json_response
 
 if TYPE_CHECKING:
-    from chalicelib.inquiries.fields import Submission
+    from chalicelib.inquiries.submission import Submission
     from chalicelib.runtime import Runtime
     from chalicelib.settings import Settings
 

@@ -9,9 +9,28 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from chalicelib.leads.model import Inquiry
+
+class Inquiry(Protocol):
+    """What the rules read of an inquiry (model.Inquiry; model.py calls score() on a new
+    lead, so this module does not import it)."""
+
+    @property
+    def email(self) -> str: ...
+    @property
+    def company(self) -> str | None: ...
+    @property
+    def country(self) -> str | None: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def product(self) -> str | None: ...
+    @property
+    def quantity(self) -> int | None: ...
+    @property
+    def items(self) -> Any: ...
+
 
 # Common free webmail domains (international and Chinese): an address there says nothing
 # about a company. Kept short on purpose: the rule only has to catch the common case.

@@ -28,11 +28,9 @@ from markupsafe import escape
 from chalicelib.inquiries.email_check import normalized_email
 from chalicelib.inquiries.fields import (
     MAX_BODY_BYTES,
-    MAX_QUANTITY,
     TEXT_FIELDS,
     BadRequest,
     Invalid,
-    Submission,
     parse_body,
     validate,
 )
@@ -43,6 +41,7 @@ from chalicelib.inquiries.messages import (
     sales_notification,
     sales_subject,
 )
+from chalicelib.inquiries.submission import MAX_QUANTITY, Submission
 from chalicelib.leads.model import Inquiry, Lead
 from chalicelib.mail import Templates
 from chalicelib.settings import Settings
